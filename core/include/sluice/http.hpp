@@ -1,0 +1,68 @@
+#pragma once
+/**
+ * @file http.hpp
+ * @brief Shared HTTP servers. Every component that serves HTTP (the admin
+ * endpoint, the http source, the SRP service) registers routes here; routes
+ * on the same listen address share one Poco::Net::HTTPServer.
+ */
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+namespace sluice {
+
+/** Path parameters captured by `{name}` segments of a route's path. */
+using PathParams = std::map<std::string, std::string>;
+
+/** Handles one matched request. Called on a server thread; must be thread-safe. */
+using HttpHandler =
+    std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathParams&)>;
+
+/** One route: method and path pattern (`/purchase/{item}`; a trailing `/*` matches any rest). */
+struct HttpRoute {
+  std::string method;  ///< "GET", "POST", ...; "*" for any
+  std::string path;
+  HttpHandler handler;
+};
+
+/** Settings of one listening server. The first registration on an address fixes them. */
+struct HttpServerOptions {
+  std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free port
+  std::size_t max_threads = 16;
+  std::size_t max_queued = 256;        ///< accepted connections waiting for a thread
+  std::size_t max_connections = 1024;
+  std::chrono::milliseconds read_timeout{10000};   ///< header and body read timeout
+  std::chrono::milliseconds keep_alive_timeout{15000};
+  std::size_t max_keep_alive_requests = 0;         ///< 0: unlimited
+  std::string tls_certificate;  ///< PEM paths; TLS when both are set
+  std::string tls_private_key;
+};
+
+/** Removes its routes when destroyed; the server stops when its last route goes. */
+class HttpRegistration {
+ public:
+  virtual ~HttpRegistration() = default;
+  /** The address actually bound (useful with port 0), "host:port". */
+  virtual std::string bound_address() const = 0;
+};
+
+/** The core's HTTP servers. */
+class HttpServers {
+ public:
+  virtual ~HttpServers() = default;
+  /**
+   * Registers @p routes on the server for @p options.listen, starting it if
+   * needed. Throws std::runtime_error when the address cannot be bound or a
+   * route clashes with one already registered there.
+   */
+  virtual std::unique_ptr<HttpRegistration> add(const HttpServerOptions& options, std::vector<HttpRoute> routes) = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,64 @@
+#pragma once
+/**
+ * @file testing.hpp
+ * @brief Test harness for plugin authors (link `sluice::testing`).
+ *
+ * Runs real pipelines in-process, from YAML text, with the real loader,
+ * validation and runtime. Two built-in test components exist only inside
+ * the harness (as Fluent Bit's `lib` input/output):
+ *  - source `inject`: emits the events pushed with Harness::inject(name, ...);
+ *    option `name` (default "in"); `finite: true` makes it end after the
+ *    first Harness::close(name).
+ *  - sink `capture`: keeps every event it receives, readable with
+ *    Harness::captured(name); options `name` (default "out"), and
+ *    `fail_first: N` (answer Retry to the first N writes), `error_when`
+ *    (field reference: events where it is truthy get Error).
+ */
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/event.hpp"
+
+namespace sluice::testing {
+
+/** Directory the build tree puts plugins in (compiled in). */
+std::string default_plugin_dir();
+
+class Harness {
+ public:
+  /** Loads plugins from @p plugin_dirs (default: the build tree's plugin dir). */
+  explicit Harness(std::vector<std::string> plugin_dirs = {});
+  ~Harness();
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+  /** Validates and starts the pipelines of @p yaml; throws std::runtime_error with all diagnostics. */
+  void start(const std::string& yaml);
+  /** Pushes events into inject source @p name (blocks while the pipeline is full). */
+  void inject(const std::string& name, std::vector<Event> events);
+  /** Convenience: one event per JSON text. */
+  void inject_json(const std::string& name, const std::vector<std::string>& json_texts);
+  /** Ends inject source @p name (a `finite: true` source then returns). */
+  void close(const std::string& name);
+  /** Waits until every source has ended and every event is acknowledged; false on timeout. */
+  bool wait_idle(std::chrono::milliseconds timeout);
+  /** Graceful stop (drain within @p deadline). */
+  void stop(std::chrono::milliseconds deadline = std::chrono::milliseconds{5000});
+
+  /** Copies of the events capture sink @p name received, in arrival order. */
+  std::vector<Event> captured(const std::string& name) const;
+  /** Waits until capture sink @p name holds at least @p n events; false on timeout. */
+  bool wait_captured(const std::string& name, std::size_t n, std::chrono::milliseconds timeout) const;
+  /** Acknowledgement statuses of injected events, in injection order, once complete. */
+  std::vector<AckStatus> ack_statuses(const std::string& inject_name) const;
+  /** Prometheus text of the harness's metrics. */
+  std::string metrics_text() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::testing

@@ -1,0 +1,50 @@
+#pragma once
+// The running daemon: resources, pipelines, reload, status.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/pipeline_config.hpp"
+#include "config/settings.hpp"
+#include "loader.hpp"
+#include "metrics_registry.hpp"
+#include "sluice/http.hpp"
+
+namespace sluice::core {
+
+class Runtime {
+ public:
+  Runtime(const PluginLoader& loader, MetricsRegistry& metrics, HttpServers& http, DaemonSettings settings);
+  ~Runtime();
+
+  /** Creates resources and every plugin, then starts them. Throws std::runtime_error naming the component. */
+  void start(ConfigSet config);
+  /**
+   * Replaces the running config: pipelines whose fingerprint changed (or that
+   * disappeared) are drained and stopped, new ones started; unchanged ones
+   * keep running. Throws (and keeps the old config) when the new one cannot
+   * be built.
+   */
+  void reload(ConfigSet config);
+  /** Stops sources, drains within each pipeline's deadline, completes acks. */
+  void stop();
+  /** SIGHUP for sinks: reopen files. */
+  void reopen_sinks();
+
+  /** True once every pipeline and service started. */
+  bool ready() const;
+  /** True when every source has ended and every queue is empty (finite runs). */
+  bool finished() const;
+  /** Blocks until finished() or @p timeout; returns finished(). */
+  bool wait_finished(std::chrono::milliseconds timeout) const;
+  /** JSON for /status: pipelines, components, counters, queue depths, resources. */
+  nlohmann::json status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice::core

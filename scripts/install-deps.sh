@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything sluice needs to build and test on Debian 12.
+# Every package comes from Debian; nothing is vendored.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+PKGS=(
+  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  libyaml-cpp-dev libpoco-dev nlohmann-json3-dev
+  libboost-dev libboost-filesystem-dev
+  libgtest-dev googletest
+  librdkafka-dev kcat python3-kafka
+  clang-format wrk procps
+)
+if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
+  PKGS+=(default-jre-headless maven python3-flask)
+fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
