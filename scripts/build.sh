@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree.
+#   scripts/build.sh [BUILD_DIR] [extra cmake args...]
+# BUILD_DIR defaults to ./build (RelWithDebInfo). SLUICE_SANITIZE=address|thread
+# in the environment selects a sanitizer build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${1:-build}
+shift || true
+args=(-G Ninja -DCMAKE_BUILD_TYPE=${SLUICE_BUILD_TYPE:-RelWithDebInfo} -DSLUICE_WERROR=ON)
+if [ -n "${SLUICE_SANITIZE:-}" ]; then
+  args+=(-DSLUICE_SANITIZE="$SLUICE_SANITIZE" -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g")
+fi
+cmake -S . -B "$dir" "${args[@]}" "$@" >/dev/null
+cmake --build "$dir" -j "${SLUICE_JOBS:-$(nproc)}"
