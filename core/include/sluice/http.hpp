@@ -25,7 +25,7 @@ using PathParams = std::map<std::string, std::string>;
 using HttpHandler =
     std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathParams&)>;
 
-/** One route: method and path pattern (`/purchase/{item}`; a trailing `/*` matches any rest). */
+/** One route: method and path pattern (`/purchase/{item}`; a last segment `*` matches any rest). */
 struct HttpRoute {
   std::string method;  ///< "GET", "POST", ...; "*" for any
   std::string path;

@@ -1,0 +1,466 @@
+#include "kafka_source.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "embedded_cluster.hpp"
+
+namespace sluice::kafka {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+bool contains(const std::vector<std::pair<std::string, std::int32_t>>* only, const std::string& topic,
+              std::int32_t partition) {
+  if (!only) return true;
+  for (const auto& [t, p] : *only)
+    if (p == partition && t == topic) return true;
+  return false;
+}
+
+std::vector<std::pair<std::string, std::int32_t>> keys_of(const rd_kafka_topic_partition_list_t* parts) {
+  std::vector<std::pair<std::string, std::int32_t>> keys;
+  keys.reserve(static_cast<std::size_t>(parts->cnt));
+  for (int i = 0; i < parts->cnt; ++i) keys.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+  return keys;
+}
+}  // namespace
+
+const Schema& KafkaSource::schema() {
+  static const Schema s =
+      SchemaBuilder()
+          .option("brokers", OptionType::StringList)
+          .required()
+          .doc(
+              "Bootstrap brokers: a list or a comma-separated string of host:port; `embedded` for the "
+              "in-process "
+              "cluster.")
+          .option("topics", OptionType::StringList)
+          .required()
+          .doc("Topics to subscribe to; an entry starting with `^` is a regular expression.")
+          .option("group", OptionType::String)
+          .required()
+          .doc("Consumer group id (group.id).")
+          .option("start", OptionType::Enum)
+          .choices({"earliest", "latest"})
+          .def("earliest")
+          .doc("Where a group without committed offsets starts (auto.offset.reset).")
+          .option("payload", OptionType::Enum)
+          .choices({"json", "text", "raw"})
+          .def("json")
+          .doc(
+              "json: parse each message (invalid JSON goes to the dead-letter sink); text: the message "
+              "becomes "
+              "field `message`; raw: bytes as they are, parsed only if a later stage reads fields.")
+          .option("batch_size", OptionType::Int)
+          .def("1000")
+          .range(1, 1000000)
+          .doc("Most messages emitted into the pipeline at once.")
+          .option("commit_interval", OptionType::Duration)
+          .def("1s")
+          .range(10, 3600000)
+          .doc("How often stored offsets are committed (auto.commit.interval.ms).")
+          .option("assignor", OptionType::Enum)
+          .choices({"range", "roundrobin", "cooperative-sticky"})
+          .def("range")
+          .doc("Partition assignment strategy (partition.assignment.strategy).")
+          .option("drain_timeout", OptionType::Duration)
+          .def("10s")
+          .range(0, 600000)
+          .doc(
+              "On revocation and shutdown: how long to wait for in-flight events before committing what is "
+              "done (the rest is consumed again later).")
+          .passthrough("rdkafka.")
+          .build();
+  return s;
+}
+
+KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
+    : ClientBase(ctx.log()),
+      ctx_(ctx),
+      messages_(ctx.metrics().counter("sluice_kafka_messages_total", "Messages consumed")),
+      bytes_(ctx.metrics().counter("sluice_kafka_bytes_total", "Payload bytes consumed")),
+      commits_(ctx.metrics().counter("sluice_kafka_commits_total", "Successful offset commits")),
+      dead_lettered_(
+          ctx.metrics().counter("sluice_kafka_dead_lettered_total", "Messages sent to the dead-letter sink")),
+      pauses_(ctx.metrics().counter("sluice_kafka_pauses_total",
+                                    "Times the consumer paused its partitions (backpressure)")),
+      errors_(ctx.metrics().counter("sluice_kafka_consumer_errors_total",
+                                    "Consumer errors reported by librdkafka")),
+      paused_gauge_(
+          ctx.metrics().gauge("sluice_kafka_paused", "1 while partitions are paused for backpressure")),
+      lag_(ctx.metrics().gauge("sluice_kafka_consumer_lag",
+                               "Messages behind the high watermark, summed over partitions")),
+      assigned_(
+          ctx.metrics().gauge("sluice_kafka_assigned_partitions", "Partitions assigned to this consumer")) {
+  const std::string where = config.where();
+  brokers_ = resolve_brokers(config, ctx.log());
+  topics_ = config.strings("topics");
+  if (topics_.empty()) throw std::runtime_error(config.where("topics") + ": topics: the list is empty");
+  const std::string p = config.str("payload");
+  payload_ = p == "text" ? Payload::Text : p == "raw" ? Payload::Raw : Payload::Json;
+  batch_size_ = static_cast<std::size_t>(config.integer("batch_size"));
+  drain_timeout_ = config.duration("drain_timeout");
+  const std::string group = config.str("group");
+  if (group.empty()) throw std::runtime_error(config.where("group") + ": group: must not be empty");
+
+  auto conf = new_conf();
+  route_logs(conf.get(), this);
+  set_conf(conf.get(), "bootstrap.servers", brokers_.bootstrap, where);
+  set_conf(conf.get(), "group.id", group, where);
+  set_conf(conf.get(), "client.id", "sluice:" + ctx.id(), where);
+  set_conf(conf.get(), "enable.auto.offset.store", "false", where);
+  set_conf(conf.get(), "enable.auto.commit", "true", where);
+  set_conf(conf.get(), "auto.commit.interval.ms", std::to_string(config.duration("commit_interval").count()),
+           where);
+  set_conf(conf.get(), "auto.offset.reset", config.str("start"), where);
+  set_conf(conf.get(), "partition.assignment.strategy", config.str("assignor"), where);
+  if (brokers_.embedded) {
+    // The mock cluster ignores fetch size limits and answers with everything it has.
+    set_conf(conf.get(), "receive.message.max.bytes", "1000000000", where);
+    for (const auto& t : topics_)
+      if (!t.empty() && t[0] != '^') brokers_.embedded->ensure_topic(ctx.log(), t);
+  }
+  apply_passthrough(conf.get(), config);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_cb);
+  rd_kafka_conf_set_offset_commit_cb(conf.get(), &KafkaSource::commit_cb);
+  rk_ = new_client(RD_KAFKA_CONSUMER, std::move(conf), where);
+  rd_kafka_poll_set_consumer(rk_.get());
+  pending_.reserve(batch_size_);
+}
+
+KafkaSource::~KafkaSource() {
+  close();
+  rk_.reset();
+}
+
+void KafkaSource::stop() {
+  stop_.store(true, std::memory_order_release);
+}
+
+bool KafkaSource::should_stop() const noexcept {
+  return stop_.load(std::memory_order_acquire) || ctx_.stopping();
+}
+
+void KafkaSource::run(SourceContext& ctx) {
+  run_ctx_ = &ctx;
+  {
+    PartitionListPtr subs(rd_kafka_topic_partition_list_new(static_cast<int>(topics_.size())));
+    for (const auto& t : topics_)
+      rd_kafka_topic_partition_list_add(subs.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(rk_.get(), subs.get()))
+      throw std::runtime_error(ctx.id() + ": cannot subscribe: " + rd_kafka_err2str(err));
+  }
+  ctx.log().info("consuming ", topics_.size(), " topic pattern(s) from ", brokers_.bootstrap);
+
+  auto next_lag = Clock::now();
+  while (!should_stop()) {
+    if (!pending_.empty()) {
+      switch (ctx.try_emit(pending_, milliseconds{20})) {
+        case EmitResult::Accepted:
+          pending_.clear();
+          if (paused_) set_paused(false);
+          break;
+        case EmitResult::Full:
+          // Keep polling (max.poll.interval.ms) but fetch nothing new until the pipeline takes the batch.
+          if (!paused_) set_paused(true);
+          break;
+        case EmitResult::Stopping:
+          break;
+      }
+    }
+    if (should_stop()) break;
+    // An empty batch waits for the first message; a held one only serves callbacks.
+    poll_batch(pending_.empty() ? 100 : 0);
+    store_offsets();
+    if (const auto now = Clock::now(); now >= next_lag) {
+      update_lag();
+      next_lag = now + std::chrono::seconds(1);
+    }
+  }
+
+  // Fetch nothing more; what is in flight is still draining through the pipeline. The consumer
+  // is closed in the destructor, after the runtime drained the pipeline, so that the final
+  // commit covers everything written.
+  set_paused(true);
+  drop_pending(nullptr);
+  store_offsets(nullptr, true);
+  run_ctx_ = nullptr;
+}
+
+void KafkaSource::close() {
+  if (!rk_ || closing_) return;
+  drop_pending(nullptr);
+  const auto deadline = Clock::now() + drain_timeout_;
+  while (!wait_in_flight(nullptr, std::min(deadline, Clock::now() + milliseconds{20})) &&
+         Clock::now() < deadline) {
+    // Keep serving callbacks while waiting; partitions are paused, anything that still arrives is not stored.
+    MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), 30));
+  }
+  store_offsets(nullptr, true);
+  std::size_t left = 0;
+  for (const auto& [key, st] : partitions_) left += st.tracker->in_flight();
+  if (left) ctx_.log().warn(left, " event(s) still in flight at shutdown: they will be consumed again");
+  closing_ = true;
+  if (auto err = rd_kafka_consumer_close(rk_.get()))
+    ctx_.log().warn("consumer close: ", rd_kafka_err2str(err));
+  else
+    ctx_.log().info("consumer closed, offsets committed");
+}
+
+void KafkaSource::poll_batch(int timeout_ms) {
+  for (std::size_t n = 0; pending_.size() < batch_size_ || n == 0; ++n) {
+    MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), n == 0 ? timeout_ms : 0));
+    if (!msg) return;
+    if (msg->err) {
+      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      errors_.inc();
+      ctx_.log().warn("consumer error: ", rd_kafka_message_errstr(msg.get()));
+      continue;
+    }
+    handle_message(msg.get());
+  }
+}
+
+KafkaSource::PartitionState& KafkaSource::partition(const char* topic, std::int32_t partition) {
+  return partitions_[PartitionKey(topic, partition)];
+}
+
+void KafkaSource::handle_message(const rd_kafka_message_t* msg) {
+  if (!(msg->rkt == last_rkt_ && msg->partition == last_partition_ && last_state_)) {
+    last_state_ = &partition(rd_kafka_topic_name(msg->rkt), msg->partition);
+    last_rkt_ = msg->rkt;
+    last_partition_ = msg->partition;
+  }
+  PartitionState& st = *last_state_;
+  const char* data = static_cast<const char*>(msg->payload);
+  const std::size_t len = msg->payload ? msg->len : 0;
+  messages_.inc();
+  bytes_.inc(len);
+
+  Event ev = payload_ == Payload::Text ? Event::from_json(Json{{"message", std::string(data, len)}})
+                                       : Event(std::string(data, len));
+  ev.meta.source = ctx_.id();
+  ev.meta.topic = rd_kafka_topic_name(msg->rkt);
+  ev.meta.partition = msg->partition;
+  ev.meta.offset = msg->offset;
+  if (msg->key) ev.meta.key.emplace(static_cast<const char*>(msg->key), msg->key_len);
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs) {
+    const char* name;
+    const void* value;
+    std::size_t size;
+    for (std::size_t i = 0;
+         rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+      ev.meta.headers.push_back(
+          {name, value ? std::string(static_cast<const char*>(value), size) : std::string()});
+  }
+  rd_kafka_timestamp_type_t ts_type;
+  const std::int64_t ts = rd_kafka_message_timestamp(msg, &ts_type);
+  ev.timestamp_ms = ts >= 0 ? ts : now_ms();
+
+  st.tracker->add(msg->offset);
+  st.last_offset = msg->offset;
+  ev.ack = Ack::create(
+      [tracker = st.tracker, offset = msg->offset](AckStatus s) { tracker->complete(offset, s); });
+
+  if (payload_ == Payload::Json) {
+    std::string error;
+    // Parsed once here; the fields stay in the event so later stages do not parse again.
+    if (!ev.parse(&error)) {
+      dead_lettered_.inc();
+      std::string reason = "invalid JSON in " + coordinates(ev.meta.topic, ev.meta.partition) +
+                           " at offset " + std::to_string(ev.meta.offset) + ": " +
+                           (len == 0 ? "empty message" : error);
+      ctx_.dead_letter(std::move(ev), std::move(reason));
+      return;
+    }
+  }
+  pending_.push_back(std::move(ev));
+}
+
+void KafkaSource::drop_pending(const std::vector<PartitionKey>* only) {
+  if (pending_.empty()) return;
+  // Never emitted: their offsets must not be stored (a destroyed handle would count as Delivered).
+  std::erase_if(pending_, [&](Event& e) {
+    if (!contains(only, e.meta.topic, e.meta.partition)) return false;
+    e.ack.release(AckStatus::Failed);
+    return true;
+  });
+}
+
+std::size_t KafkaSource::store_offsets(const std::vector<PartitionKey>* only, bool all) {
+  PartitionListPtr list;
+  for (auto& [key, st] : partitions_) {
+    if (!contains(only, key.first, key.second)) continue;
+    if (!all && !st.tracker->dirty()) continue;
+    auto offset = all ? st.tracker->committable() : st.tracker->take_store();
+    if (!offset) continue;
+    if (!list) list.reset(rd_kafka_topic_partition_list_new(8));
+    rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset = *offset;
+  }
+  if (!list) return 0;
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), list.get());
+  std::size_t stored = 0;
+  for (int i = 0; i < list->cnt; ++i) {
+    const auto& e = list->elems[i];
+    if (!e.err) {
+      ++stored;
+    } else if (e.err == RD_KAFKA_RESP_ERR__STATE) {
+      // The partition was revoked meanwhile: its new owner consumes from the last commit.
+      ctx_.log().debug("offset store for unassigned ", coordinates(e.topic, e.partition), " skipped");
+    } else {
+      ctx_.log().warn("offset store ", coordinates(e.topic, e.partition), ": ", rd_kafka_err2str(e.err));
+    }
+  }
+  if (err && err != RD_KAFKA_RESP_ERR__STATE && err != RD_KAFKA_RESP_ERR__INVALID_ARG)
+    ctx_.log().warn("offset store: ", rd_kafka_err2str(err));
+  return stored;
+}
+
+bool KafkaSource::wait_in_flight(const std::vector<PartitionKey>* only, Clock::time_point deadline) {
+  for (;;) {
+    bool busy = false;
+    for (const auto& [key, st] : partitions_)
+      if (contains(only, key.first, key.second) && st.tracker->in_flight() > 0) {
+        busy = true;
+        break;
+      }
+    if (!busy) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds{5});
+  }
+}
+
+void KafkaSource::set_paused(bool paused) {
+  PartitionListPtr assignment;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) assignment.reset(raw);
+  if (assignment && assignment->cnt > 0) {
+    const auto err = paused ? rd_kafka_pause_partitions(rk_.get(), assignment.get())
+                            : rd_kafka_resume_partitions(rk_.get(), assignment.get());
+    if (err) ctx_.log().warn(paused ? "pause: " : "resume: ", rd_kafka_err2str(err));
+  }
+  if (paused && !paused_) {
+    pauses_.inc();
+    ctx_.log().debug("pipeline full: partitions paused");
+  } else if (!paused && paused_) {
+    ctx_.log().debug("partitions resumed");
+  }
+  paused_ = paused;
+  paused_gauge_.set(paused ? 1 : 0);
+}
+
+void KafkaSource::update_lag() {
+  std::int64_t lag = 0;
+  for (const auto& [key, st] : partitions_) {
+    std::int64_t low = 0, high = 0;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), key.first.c_str(), key.second, &low, &high) || high < 0)
+      continue;
+    const std::int64_t position = st.last_offset >= 0 ? st.last_offset + 1 : low;
+    if (high > position) lag += high - position;
+  }
+  lag_.set(lag);
+}
+
+void KafkaSource::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                               rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  (void)rk;
+  static_cast<KafkaSource*>(static_cast<ClientBase*>(opaque))->on_rebalance(err, parts);
+}
+
+void KafkaSource::commit_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                            void* opaque) {
+  (void)rk;
+  (void)offsets;
+  auto* self = static_cast<KafkaSource*>(static_cast<ClientBase*>(opaque));
+  if (!err)
+    self->commits_.inc();
+  else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET)  // nothing new to commit
+    self->ctx_.log().warn("offset commit failed: ", rd_kafka_err2str(err));
+}
+
+void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    on_assign(parts, cooperative);
+    return;
+  }
+  const bool lost = rd_kafka_assignment_lost(rk_.get());
+  if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    on_revoke(parts, lost);
+  } else {
+    ctx_.log().error("rebalance error: ", rd_kafka_err2str(err));
+    on_revoke(parts, true);
+  }
+  if (cooperative) {
+    if (ErrorPtr e{rd_kafka_incremental_unassign(rk_.get(), parts)})
+      ctx_.log().error("incremental unassign: ", rd_kafka_error_string(e.get()));
+  } else {
+    rd_kafka_assign(rk_.get(), nullptr);
+  }
+  std::int64_t n = 0;
+  PartitionListPtr assignment;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    assignment.reset(raw);
+    n = raw->cnt;
+  }
+  assigned_.set(n);
+}
+
+void KafkaSource::on_assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
+  for (int i = 0; i < parts->cnt; ++i) {
+    // A fresh tracker per assignment: acks of an earlier generation complete on the old one.
+    partitions_[PartitionKey(parts->elems[i].topic, parts->elems[i].partition)] = PartitionState{};
+  }
+  last_state_ = nullptr;
+  if (cooperative) {
+    if (ErrorPtr e{rd_kafka_incremental_assign(rk_.get(), parts)})
+      ctx_.log().error("incremental assign: ", rd_kafka_error_string(e.get()));
+  } else {
+    if (auto err = rd_kafka_assign(rk_.get(), parts)) ctx_.log().error("assign: ", rd_kafka_err2str(err));
+  }
+  if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk_.get(), parts);
+  PartitionListPtr assignment;
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    assignment.reset(raw);
+    assigned_.set(raw->cnt);
+  }
+  ctx_.log().info("assigned ", parts->cnt, " partition(s)", cooperative ? " (incremental)" : "");
+}
+
+void KafkaSource::on_revoke(rd_kafka_topic_partition_list_t* parts, bool lost) {
+  const auto keys = keys_of(parts);
+  drop_pending(&keys);
+  if (lost) {
+    // Another member may own them already: committing now could move its offsets backwards.
+    ctx_.log().warn("assignment lost: ", parts->cnt, " partition(s) dropped without commit");
+  } else {
+    const auto deadline = Clock::now() + (closing_ ? milliseconds{0} : drain_timeout_);
+    if (!wait_in_flight(&keys, deadline))
+      ctx_.log().warn("revoke: in-flight events did not complete within ", drain_timeout_.count(),
+                      " ms; they will be consumed again by the next owner");
+    store_offsets(&keys, true);
+    PartitionListPtr commit(rd_kafka_topic_partition_list_new(parts->cnt));
+    for (const auto& key : keys) {
+      auto it = partitions_.find(key);
+      if (it == partitions_.end()) continue;
+      if (auto off = it->second.tracker->committable())
+        rd_kafka_topic_partition_list_add(commit.get(), key.first.c_str(), key.second)->offset = *off;
+    }
+    if (commit->cnt > 0) {
+      const auto err = rd_kafka_commit(rk_.get(), commit.get(), 0 /* synchronous */);
+      if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        ctx_.log().warn("commit on revoke: ", rd_kafka_err2str(err));
+    }
+  }
+  for (const auto& key : keys) partitions_.erase(key);
+  last_state_ = nullptr;
+  ctx_.log().info("revoked ", parts->cnt, " partition(s)");
+}
+
+}  // namespace sluice::kafka

@@ -1,0 +1,87 @@
+#pragma once
+// Source `kafka`: a consumer-group member that stores an offset only once
+// every event up to it is acknowledged (at-least-once).
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common.hpp"
+#include "offset_tracker.hpp"
+
+namespace sluice::kafka {
+
+class KafkaSource : public Source, public ClientBase {
+ public:
+  KafkaSource(PluginContext& ctx, const Config& config);
+  ~KafkaSource() override;
+  void run(SourceContext& ctx) override;
+  void stop() override;
+  static const Schema& schema();
+
+ private:
+  enum class Payload { Json, Text, Raw };
+  using PartitionKey = std::pair<std::string, std::int32_t>;
+  struct PartitionState {
+    std::shared_ptr<OffsetTracker> tracker = std::make_shared<OffsetTracker>();
+    std::int64_t last_offset = -1;  ///< last offset received (for lag)
+  };
+
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                           void* opaque);
+  static void commit_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* offsets,
+                        void* opaque);
+  void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+  void on_assign(rd_kafka_topic_partition_list_t* parts, bool cooperative);
+  /** Drains (bounded) what is in flight for @p parts, stores and commits their offsets, drops their state. */
+  void on_revoke(rd_kafka_topic_partition_list_t* parts, bool lost);
+
+  bool should_stop() const noexcept;
+  /** Waits (bounded) for in-flight events, stores the done offsets, leaves the group (commits). */
+  void close();
+  /** Polls up to batch_size messages into pending_; @p timeout_ms for the first one. */
+  void poll_batch(int timeout_ms);
+  void handle_message(const rd_kafka_message_t* msg);
+  PartitionState& partition(const char* topic, std::int32_t partition);
+  /** Stores the offsets that moved (only @p only when given). Returns how many were stored. */
+  std::size_t store_offsets(const std::vector<PartitionKey>* only = nullptr, bool all = false);
+  /** Waits until nothing of @p only (or of any partition) is in flight, or @p deadline. */
+  bool wait_in_flight(const std::vector<PartitionKey>* only, std::chrono::steady_clock::time_point deadline);
+  void set_paused(bool paused);
+  void update_lag();
+  /** Releases the pending (never emitted) events of @p only (or all) as Failed. */
+  void drop_pending(const std::vector<PartitionKey>* only);
+
+  PluginContext& ctx_;
+  SourceContext* run_ctx_ = nullptr;
+  Brokers brokers_;  // before rk_: an embedded cluster must outlive the consumer
+  HandlePtr rk_;
+  std::vector<std::string> topics_;
+  Payload payload_ = Payload::Json;
+  std::size_t batch_size_ = 1000;
+  std::chrono::milliseconds drain_timeout_{10000};
+
+  std::map<PartitionKey, PartitionState> partitions_;  // poll thread only
+  PartitionState* last_state_ = nullptr;               // cache for consecutive messages of one partition
+  const rd_kafka_topic_t* last_rkt_ = nullptr;
+  std::int32_t last_partition_ = -1;
+  Batch pending_;
+  bool paused_ = false;
+  bool closing_ = false;
+  std::atomic<bool> stop_{false};
+
+  Counter& messages_;
+  Counter& bytes_;
+  Counter& commits_;
+  Counter& dead_lettered_;
+  Counter& pauses_;
+  Counter& errors_;
+  Gauge& paused_gauge_;
+  Gauge& lag_;
+  Gauge& assigned_;
+};
+
+}  // namespace sluice::kafka
