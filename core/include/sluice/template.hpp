@@ -31,7 +31,10 @@ class FieldPath {
   /** Parses @p text; on failure returns nullopt and sets @p error. */
   static std::optional<FieldPath> parse(std::string_view text, std::string* error = nullptr);
 
-  /** Reads the value as JSON (metadata values are converted); nullopt when missing. */
+  /**
+   * Reads the value as JSON (metadata values are converted); nullopt when missing.
+   * Payload references parse the payload on first use: throws ParseError when it is not JSON.
+   */
   std::optional<Json> get(const Event& event) const;
   /** Appends the value as text (strings raw, others as JSON); false when missing. */
   bool append_text(const Event& event, std::string& out) const;
@@ -57,7 +60,12 @@ class Template {
   /** Parses @p text; on failure returns nullopt and sets @p error. */
   static std::optional<Template> parse(std::string_view text, std::string* error = nullptr);
 
-  /** Renders into @p out (appending). Missing fields without fallback render empty and return false. */
+  /**
+   * Renders into @p out (appending). Missing fields without fallback render empty and return false.
+   * Strings are appended raw, numbers and booleans as JSON text, null as nothing, objects and
+   * arrays as compact JSON; `{.}` appends the payload bytes. Throws ParseError when a payload
+   * field is referenced and the payload is not JSON (uses_fields() tells in advance).
+   */
   bool render_to(const Event& event, std::string& out) const;
   /** Renders into a new string (missing fields render empty). */
   std::string render(const Event& event) const;

@@ -8,11 +8,12 @@
  * the harness (as Fluent Bit's `lib` input/output):
  *  - source `inject`: emits the events pushed with Harness::inject(name, ...);
  *    option `name` (default "in"); `finite: true` makes it end after the
- *    first Harness::close(name).
+ *    first Harness::close(name); `batch_size` (default 100) caps one emit.
  *  - sink `capture`: keeps every event it receives, readable with
  *    Harness::captured(name); options `name` (default "out"), and
  *    `fail_first: N` (answer Retry to the first N writes), `error_when`
- *    (field reference: events where it is truthy get Error).
+ *    (field reference: events where it is truthy get Error), `delay`
+ *    (sleep before each write: a slow sink).
  */
 #include <chrono>
 #include <memory>
@@ -20,6 +21,10 @@
 #include <vector>
 
 #include "sluice/event.hpp"
+
+namespace sluice {
+struct PluginDescriptor;
+}
 
 namespace sluice::testing {
 
@@ -34,8 +39,17 @@ class Harness {
   Harness(const Harness&) = delete;
   Harness& operator=(const Harness&) = delete;
 
+  /** Registers a plugin compiled into the test itself (call before start()). */
+  void add_plugin(const PluginDescriptor* descriptor);
   /** Validates and starts the pipelines of @p yaml; throws std::runtime_error with all diagnostics. */
   void start(const std::string& yaml);
+  /**
+   * Replaces the running pipelines with those of @p yaml as SIGHUP does:
+   * unchanged pipelines keep running. Throws (old config kept) when invalid.
+   */
+  void reload(const std::string& yaml);
+  /** The runtime's /status JSON. */
+  Json status() const;
   /** Pushes events into inject source @p name (blocks while the pipeline is full). */
   void inject(const std::string& name, std::vector<Event> events);
   /** Convenience: one event per JSON text. */

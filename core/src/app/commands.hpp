@@ -1,0 +1,49 @@
+#pragma once
+// The subcommands of `sluice`. Each returns the process exit code:
+// 0 success, 1 failure at run time (or failed tests), 2 bad usage, bad
+// configuration or a refused plugin.
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+#include "loader.hpp"
+
+namespace sluice::app {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+/** Options shared by the subcommands, as parsed from the command line. */
+struct CliOptions {
+  std::string command;
+  std::vector<std::string> args;         ///< positional arguments after the command
+  std::optional<std::string> config;     ///< --config FILE (must exist)
+  std::string default_config;            ///< conf/sluice.yaml when present and no --config
+  std::vector<std::string> plugin_dirs;  ///< --plugin-dir DIR (repeatable)
+  bool json = false;                     ///< plugins --json
+  bool markdown = false;                 ///< plugins --markdown
+};
+
+/**
+ * Loads daemon settings (--config, else conf/sluice.yaml when present) and
+ * sets up logging. Prints diagnostics to @p err and returns nullopt on errors.
+ */
+std::optional<core::DaemonSettings> load_daemon_settings(const CliOptions& opts, std::ostream& err);
+
+/**
+ * Loads plugins from the default directories, the settings' plugin_dirs and
+ * --plugin-dir. Prints the refused library and reason to @p err and returns false.
+ */
+bool load_plugins(const CliOptions& opts, const core::DaemonSettings& settings, core::PluginLoader& loader,
+                  std::ostream& err);
+
+int run_command(const CliOptions& opts);
+int validate_command(const CliOptions& opts);
+int plugins_command(const CliOptions& opts);
+int test_command(const CliOptions& opts);
+int version_command(const CliOptions& opts);
+
+}  // namespace sluice::app

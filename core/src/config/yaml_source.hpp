@@ -1,0 +1,89 @@
+#pragma once
+// Shared by pipeline files and conf/sluice.yaml: ${ENV} interpolation that
+// remembers where each piece of text came from, YAML parsing with positions
+// mapped back to the file as written, and schema validation.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/diagnostics.hpp"
+#include "sluice/config.hpp"
+
+namespace sluice::core {
+
+/** Maps offsets of interpolated text back to line and column of the text as written. */
+class SourceMap {
+ public:
+  /** Without the original text: marks are taken as they are. */
+  SourceMap() = default;
+  explicit SourceMap(const std::string& original);
+  /** Output [out_begin, ...) copies input from in_begin on, one to one. */
+  void literal(std::size_t out_begin, std::size_t in_begin);
+  /** Output from out_begin is a substituted value; it maps to the `${` at in_begin. */
+  void substitution(std::size_t out_begin, std::size_t in_begin);
+  /** 1-based {line, column} in the original text of output offset @p out_pos. */
+  std::pair<int, int> locate_offset(std::size_t out_pos) const;
+  /** Same for a YAML mark of the interpolated text; {0, 0} for a null mark. */
+  std::pair<int, int> locate(const YAML::Mark& mark) const;
+  /** 1-based {line, column} of input offset @p in_pos. */
+  std::pair<int, int> locate_input(std::size_t in_pos) const;
+
+ private:
+  struct Segment {
+    std::size_t out_begin;
+    std::size_t in_begin;
+    bool literal;
+  };
+  std::vector<Segment> segments_;
+  std::vector<std::size_t> line_starts_{0};
+  bool has_text_ = false;
+};
+
+/** A parsed YAML file and how to report positions in it. */
+struct YamlSource {
+  std::string file;
+  YAML::Node root;
+  SourceMap map;
+  std::string text;  ///< the interpolated text @p root was parsed from
+
+  /**
+   * The plain word a null node was written as ("null", "~", ""), read from
+   * the text: YAML reads `type: null` as null, but `null` is also a plugin name.
+   */
+  std::string null_text(const YAML::Node& node) const;
+
+  /** Adds a diagnostic at @p mark (mapped to the file as written). */
+  void report(Diagnostics& diags, const YAML::Mark& mark, std::string path, std::string message) const;
+};
+
+/** Interpolates ${ENV} in @p text, recording positions into @p map when given. */
+std::string interpolate_env(const std::string& text, const std::string& file, Diagnostics& diags,
+                            SourceMap* map);
+
+/**
+ * Interpolates and parses @p text. A YAML syntax error is reported with its
+ * position; nullopt then, or when interpolation failed.
+ */
+std::optional<YamlSource> parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags);
+
+/** Reads @p path into @p out; false (with a diagnostic) when it cannot. */
+bool read_file(const std::string& path, std::string& out, Diagnostics& diags);
+
+/** validate_options with positions mapped through @p src. */
+void validate_options(YAML::Node node, const Schema& schema, const YamlSource& src, const std::string& path,
+                      Diagnostics& diags);
+
+/** " (did you mean 'x'?)" for the candidate nearest to @p word, or "" when none is near. */
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+/** "a.b" (or "b" when @p base is empty). */
+std::string join_path(const std::string& base, const std::string& key);
+
+/** A canonical text of @p node: map keys sorted, scalars quoted; equal configs give equal text. */
+std::string canonical_text(const YAML::Node& node);
+
+}  // namespace sluice::core

@@ -1,0 +1,597 @@
+// Configuration: schema tables, Config getters, durations and sizes,
+// pipeline files (structure, validation, errors with positions), settings.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/pipeline_config.hpp"
+#include "config/settings.hpp"
+#include "sluice/plugin.hpp"
+
+using namespace std::chrono_literals;
+using sluice::Config;
+using sluice::OptionType;
+using sluice::PluginKind;
+using sluice::Schema;
+using sluice::SchemaBuilder;
+using sluice::core::ConfigSet;
+using sluice::core::Diagnostics;
+using sluice::core::PluginLoader;
+
+// ---------------------------------------------------------------- durations, sizes, schema
+
+TEST(Duration, Parses) {
+  EXPECT_EQ(sluice::parse_duration("250ms"), 250ms);
+  EXPECT_EQ(sluice::parse_duration("5s"), 5000ms);
+  EXPECT_EQ(sluice::parse_duration("1m30s"), 90000ms);
+  EXPECT_EQ(sluice::parse_duration("2h"), 7200000ms);
+  EXPECT_EQ(sluice::parse_duration("1.5s"), 1500ms);
+  EXPECT_EQ(sluice::parse_duration("1d"), 86400000ms);
+  EXPECT_EQ(sluice::parse_duration("750"), 750ms);
+  EXPECT_EQ(sluice::parse_duration(" 0 "), 0ms);
+  for (const char* bad : {"", "abc", "5 s", "-1s", "5x", "1m5", "s", "1..5s"})
+    EXPECT_FALSE(sluice::parse_duration(bad)) << bad;
+}
+
+TEST(Size, Parses) {
+  EXPECT_EQ(sluice::parse_size("512"), 512u);
+  EXPECT_EQ(sluice::parse_size("64KiB"), 65536u);
+  EXPECT_EQ(sluice::parse_size("64KB"), 64000u);
+  EXPECT_EQ(sluice::parse_size("10MB"), 10000000u);
+  EXPECT_EQ(sluice::parse_size("1GiB"), 1073741824u);
+  EXPECT_EQ(sluice::parse_size("1.5 KiB"), 1536u);
+  EXPECT_EQ(sluice::parse_size("2mib"), 2097152u);
+  for (const char* bad : {"", "KiB", "10 XB", "-5", "1e3"}) EXPECT_FALSE(sluice::parse_size(bad)) << bad;
+}
+
+TEST(Schema, BuilderAndFind) {
+  const Schema s = SchemaBuilder()
+                       .option("topic", OptionType::Template)
+                       .required()
+                       .doc("Topic.")
+                       .option("acks", OptionType::Enum)
+                       .choices({"0", "1", "all"})
+                       .def("all")
+                       .option("password", OptionType::String)
+                       .secret()
+                       .option("n", OptionType::Int)
+                       .range(1, 10)
+                       .passthrough("rdkafka.")
+                       .build();
+  ASSERT_NE(s.find("acks"), nullptr);
+  EXPECT_EQ(s.find("acks")->default_value, "all");
+  EXPECT_EQ(s.find("acks")->choices.size(), 3u);
+  EXPECT_TRUE(s.find("topic")->required);
+  EXPECT_TRUE(s.find("password")->secret);
+  EXPECT_EQ(s.find("n")->max, 10);
+  EXPECT_EQ(s.find("nope"), nullptr);
+  EXPECT_EQ(s.passthrough_prefixes, std::vector<std::string>{"rdkafka."});
+  EXPECT_STREQ(sluice::to_string(OptionType::Duration), "duration");
+  EXPECT_STREQ(sluice::to_string(OptionType::StringList), "list of string");
+}
+
+TEST(ConfigView, Getters) {
+  YAML::Node n = YAML::Load(R"(
+s: hello
+i: 42
+f: 2.5
+b: yes
+d: 1m30s
+z: 64KiB
+l: [a, b]
+one: solo
+m: {x: "1", y: two}
+o: {inner: 1}
+ol: [{k: 1}, {k: 2}]
+rdkafka.linger.ms: 5
+rdkafka: {acks: all}
+)");
+  const Config c(n, "f.yaml", "pipelines.p.sinks[0]");
+  EXPECT_EQ(c.str("s"), "hello");
+  EXPECT_EQ(c.integer("i"), 42);
+  EXPECT_EQ(c.number("f"), 2.5);
+  EXPECT_TRUE(c.boolean("b"));
+  EXPECT_EQ(c.duration("d"), 90s);
+  EXPECT_EQ(c.size("z"), 65536u);
+  EXPECT_EQ(c.strings("l"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c.strings("one"), (std::vector<std::string>{"solo"}));
+  EXPECT_EQ(c.string_map("m").at("y"), "two");
+  EXPECT_EQ(c.child("o").integer("inner"), 1);
+  EXPECT_EQ(c.child("o").path(), "pipelines.p.sinks[0].o");
+  ASSERT_EQ(c.children("ol").size(), 2u);
+  EXPECT_EQ(c.children("ol")[1].integer("k"), 2);
+  const auto pt = c.passthrough("rdkafka.");
+  EXPECT_EQ(pt.at("linger.ms"), "5");
+  EXPECT_EQ(pt.at("acks"), "all");
+  EXPECT_TRUE(c.has("s"));
+  EXPECT_FALSE(c.has("missing"));
+  EXPECT_THROW(c.str("missing"), sluice::ConfigError);
+  EXPECT_THROW(c.integer("s"), sluice::ConfigError);
+  EXPECT_EQ(c.where("i"), "f.yaml:3:1");
+  EXPECT_TRUE(c.node("missing").IsNull() || !c.node("missing").IsDefined());
+}
+
+// ---------------------------------------------------------------- pipelines
+
+namespace {
+
+// Test plugins: only their schemas matter here; no instance is ever created.
+const Schema& source_schema() {
+  static const Schema s = SchemaBuilder()
+                              .option("interval", OptionType::Duration)
+                              .def("1s")
+                              .option("count", OptionType::Int)
+                              .range(0, std::nullopt)
+                              .build();
+  return s;
+}
+
+const Schema& transform_schema() {
+  static const Schema s = SchemaBuilder()
+                              .option("field", OptionType::Field)
+                              .required()
+                              .option("format", OptionType::Template)
+                              .def("\"{.}\"")
+                              .build();
+  return s;
+}
+
+const Schema& sink_schema() {
+  static const Schema s = SchemaBuilder()
+                              .option("topic", OptionType::Template)
+                              .required()
+                              .option("key", OptionType::Field)
+                              .option("acks", OptionType::Enum)
+                              .choices({"0", "1", "all"})
+                              .def("all")
+                              .option("password", OptionType::String)
+                              .secret()
+                              .option("max_size", OptionType::Size)
+                              .def("1MiB")
+                              .range(1024, std::nullopt)
+                              .option("ratio", OptionType::Float)
+                              .range(0, 1)
+                              .option("linger", OptionType::Duration)
+                              .def("5ms")
+                              .option("compress", OptionType::Bool)
+                              .def("false")
+                              .option("tags", OptionType::StringList)
+                              .option("headers", OptionType::StringMap)
+                              .option("tls", OptionType::Object)
+                              .nested(SchemaBuilder()
+                                          .option("enabled", OptionType::Bool)
+                                          .def("false")
+                                          .option("ca", OptionType::String)
+                                          .build())
+                              .option("routes", OptionType::ObjectList)
+                              .nested(SchemaBuilder()
+                                          .option("match", OptionType::String)
+                                          .required()
+                                          .option("to", OptionType::String)
+                                          .build())
+                              .passthrough("rdkafka.")
+                              .build();
+  return s;
+}
+
+const Schema& resource_schema() {
+  static const Schema s = SchemaBuilder().option("path", OptionType::String).required().build();
+  return s;
+}
+
+sluice::PluginDescriptor test_plugin(PluginKind kind, const char* name, const Schema& (*schema)()) {
+  return sluice::PluginDescriptor{sizeof(sluice::PluginDescriptor), kind, name, "test plugin", "", schema, nullptr,
+                                  nullptr};
+}
+
+const std::vector<sluice::PluginDescriptor>& test_plugins() {
+  static const std::vector<sluice::PluginDescriptor> all = {
+      test_plugin(PluginKind::Source, "gen", &source_schema),
+      test_plugin(PluginKind::Transform, "pick", &transform_schema),
+      test_plugin(PluginKind::Sink, "kafka", &sink_schema),
+      test_plugin(PluginKind::Sink, "null", &resource_schema),
+      test_plugin(PluginKind::Resource, "index", &resource_schema),
+  };
+  return all;
+}
+
+class Pipelines : public ::testing::Test {
+ protected:
+  Pipelines() {
+    for (const auto& d : test_plugins()) loader.add_builtin(&d);
+  }
+
+  std::optional<ConfigSet> load(const std::string& yaml) {
+    diags = Diagnostics();
+    return sluice::core::load_config_text(yaml, "p.yaml", loader, diags);
+  }
+
+  /** The formatted diagnostics, one per line. */
+  std::string errors() const { return diags.format(); }
+
+  PluginLoader loader;
+  Diagnostics diags;
+};
+
+const char* kValid = R"(pipelines:
+  clicks:
+    source:
+      type: gen
+      count: 10
+    transforms:
+      - type: pick
+        field: user_id
+    sinks:
+      - type: kafka
+        topic: "clicks-{meta.timestamp:%Y}"
+        batch_max_events: 50
+        retry_max_attempts: 0
+        rdkafka.linger.ms: 5
+      - type: null
+        path: /dev/null
+    dead_letter:
+      type: null
+      path: /tmp/dlq
+    queue_max_events: 200
+resources:
+  main_index:
+    type: index
+    path: /var/lib/x
+)";
+
+}  // namespace
+
+TEST_F(Pipelines, ValidFileGivesSpecs) {
+  auto set = load(kValid);
+  ASSERT_TRUE(set) << errors();
+  ASSERT_EQ(set->pipelines.size(), 1u);
+  const auto& p = set->pipelines[0];
+  EXPECT_EQ(p.name, "clicks");
+  EXPECT_EQ(p.file, "p.yaml");
+  EXPECT_EQ(p.queue_max_events, 200u);
+  EXPECT_EQ(p.shutdown_timeout, 30s);
+  EXPECT_EQ(p.source.id, "clicks.source.gen");
+  EXPECT_EQ(p.source.type, "gen");
+  ASSERT_NE(p.source.plugin, nullptr);
+  ASSERT_EQ(p.transforms.size(), 1u);
+  EXPECT_EQ(p.transforms[0].id, "clicks.transform.pick");
+  ASSERT_EQ(p.sinks.size(), 2u);
+  EXPECT_EQ(p.sinks[0].id, "clicks.sink.kafka");
+  EXPECT_EQ(p.sinks[1].id, "clicks.sink.null");
+  EXPECT_EQ(p.sinks[0].kind, PluginKind::Sink);
+  ASSERT_TRUE(p.dead_letter);
+  EXPECT_EQ(p.dead_letter->id, "clicks.dead_letter.null");
+  ASSERT_EQ(set->resources.size(), 1u);
+  EXPECT_EQ(set->resources[0].component.name, "main_index");
+  EXPECT_EQ(set->resources[0].component.kind, PluginKind::Resource);
+  EXPECT_EQ(set->resources[0].component.config.str("path"), "/var/lib/x");
+  EXPECT_FALSE(p.fingerprint.empty());
+}
+
+TEST_F(Pipelines, RuntimeKeysFillTheSpecAndLeaveThePluginConfig) {
+  auto set = load(kValid);
+  ASSERT_TRUE(set) << errors();
+  const auto& kafka = set->pipelines[0].sinks[0];
+  EXPECT_EQ(kafka.batch_max_events, 50u);
+  EXPECT_EQ(kafka.retry_max_attempts, 0u);
+  EXPECT_EQ(kafka.concurrency, 1u);
+  EXPECT_EQ(kafka.retry_initial_backoff, 100ms);
+  EXPECT_EQ(kafka.retry_max_backoff, 30s);
+  EXPECT_FALSE(kafka.config.has("batch_max_events"));
+  EXPECT_FALSE(kafka.config.has("concurrency"));
+  EXPECT_FALSE(kafka.config.has("type"));
+  EXPECT_EQ(kafka.config.passthrough("rdkafka.").at("linger.ms"), "5");
+  EXPECT_EQ(kafka.config.path(), "pipelines.clicks.sinks[0]");
+  EXPECT_EQ(kafka.config.where("topic"), "p.yaml:11:9");
+}
+
+TEST_F(Pipelines, DefaultsAreFilled) {
+  auto set = load(kValid);
+  ASSERT_TRUE(set) << errors();
+  const auto& p = set->pipelines[0];
+  EXPECT_EQ(p.source.config.duration("interval"), 1s);
+  EXPECT_EQ(p.transforms[0].config.str("format"), "{.}");
+  const Config& k = p.sinks[0].config;
+  EXPECT_EQ(k.str("acks"), "all");
+  EXPECT_EQ(k.size("max_size"), 1048576u);
+  EXPECT_EQ(k.duration("linger"), 5ms);
+  EXPECT_FALSE(k.boolean("compress"));
+  EXPECT_FALSE(k.has("key"));
+  // An optional object without required keys gets its nested defaults.
+  EXPECT_FALSE(k.child("tls").boolean("enabled"));
+}
+
+TEST_F(Pipelines, UnknownKeyInSinkPointsAtTheKey) {
+  auto set = load(R"(pipelines:
+  clicks:
+    source: {type: gen}
+    sinks:
+      - type: kafka
+        topic: clicks
+        topik: typo
+)");
+  EXPECT_FALSE(set);
+  ASSERT_EQ(diags.items().size(), 1u) << errors();
+  const auto& d = diags.items()[0];
+  EXPECT_EQ(d.file, "p.yaml");
+  EXPECT_EQ(d.line, 7);
+  EXPECT_EQ(d.column, 9);
+  EXPECT_EQ(d.path, "pipelines.clicks.sinks[0].topik");
+  EXPECT_EQ(d.format().rfind("p.yaml:7:9: pipelines.clicks.sinks[0].topik: unknown key 'topik'; expected one "
+                             "of: topic, key, acks,",
+                             0),
+            0u)
+      << d.format();
+  EXPECT_NE(d.message.find("batch_max_events"), std::string::npos);
+  EXPECT_NE(d.message.find("keys starting with rdkafka."), std::string::npos);
+  EXPECT_NE(d.message.find("(did you mean 'topic'?)"), std::string::npos);
+}
+
+TEST_F(Pipelines, EveryMistakeIsReported) {
+  auto set = load(R"(pipelines:
+  a:
+    source: {type: gen, interval: abc, count: -1}
+    transforms:
+      - type: pick
+        format: "{oops"
+    sinks:
+      - type: kafka
+        topic: t
+        acks: none
+        linger: forever
+        ratio: 2
+        max_size: 10
+        compress: maybe
+        password: hunter2hunter2
+        key: "meta.bogus"
+        tls: {enabled: true, cert: x}
+        routes: [{to: b}, 5]
+        tags: [a, [b]]
+        headers: {a: [1]}
+        concurrency: 0
+        rdkafka.acks: all
+    queue_max_events: zero
+    extra: 1
+)");
+  EXPECT_FALSE(set);
+  const std::string e = errors();
+  auto has = [&](const std::string& needle) { return e.find(needle) != std::string::npos; };
+  EXPECT_TRUE(
+      has("p.yaml:3:35: pipelines.a.source.interval: expected a duration like 5s, 250ms or 1m30s, got 'abc'"))
+      << e;
+  EXPECT_TRUE(has("p.yaml:3:47: pipelines.a.source.count: value '-1' is out of range: must be at least 0"))
+      << e;
+  EXPECT_TRUE(has("p.yaml:5:9: pipelines.a.transforms[0].field: missing required key 'field'")) << e;
+  EXPECT_TRUE(has("p.yaml:6:17: pipelines.a.transforms[0].format: invalid template: unterminated '{'")) << e;
+  EXPECT_TRUE(has("p.yaml:10:15: pipelines.a.sinks[0].acks: expected one of: 0, 1, all; got 'none'")) << e;
+  EXPECT_TRUE(has("p.yaml:11:17: pipelines.a.sinks[0].linger: expected a duration")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].ratio: value '2' is out of range: must be between 0 and 1")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].max_size: value '10' is out of range: must be at least 1024 bytes"))
+      << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].compress: expected true or false, got 'maybe'")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].key: invalid field reference: unknown metadata 'meta.bogus'")) << e;
+  EXPECT_TRUE(
+      has("p.yaml:17:30: pipelines.a.sinks[0].tls.cert: unknown key 'cert'; expected one of: enabled, ca"))
+      << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].routes[0].match: missing required key 'match'")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].routes[1]: expected a map, got '5'")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].tags[1]: expected a string, got a list")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].headers.a: expected a string, got a list")) << e;
+  EXPECT_TRUE(has("pipelines.a.sinks[0].concurrency: value '0' is out of range")) << e;
+  EXPECT_TRUE(has("p.yaml:23:23: pipelines.a.queue_max_events: expected an integer, got 'zero'")) << e;
+  EXPECT_TRUE(has("p.yaml:24:5: pipelines.a.extra: unknown key 'extra'")) << e;
+  EXPECT_FALSE(has("rdkafka")) << e;
+  EXPECT_EQ(diags.items().size(), 18u) << e;
+}
+
+TEST_F(Pipelines, SecretValuesAreNeverEchoed) {
+  const Schema s = SchemaBuilder().option("token", OptionType::Int).secret().build();
+  YAML::Node n = YAML::Load("token: s3cr3t-value");
+  Diagnostics d;
+  sluice::core::validate_options(n, s, "f.yaml", "x", d);
+  ASSERT_EQ(d.items().size(), 1u);
+  EXPECT_EQ(d.items()[0].format().find("s3cr3t"), std::string::npos) << d.format();
+  EXPECT_NE(d.items()[0].message.find("expected an integer"), std::string::npos);
+}
+
+TEST_F(Pipelines, YamlSyntaxErrorHasPosition) {
+  auto set = load("pipelines:\n  a:\n    source: {type: gen\n    sinks: []\n");
+  EXPECT_FALSE(set);
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].file, "p.yaml");
+  EXPECT_GT(diags.items()[0].line, 0);
+  EXPECT_GT(diags.items()[0].column, 0);
+  EXPECT_NE(diags.items()[0].message.find("YAML syntax error: "), std::string::npos);
+
+  load("pipelines:\n  a:\n    source: x y: z\n");
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].format(), "p.yaml:3:16: YAML syntax error: illegal map value");
+}
+
+TEST_F(Pipelines, RequiredEnvVariableError) {
+  ::unsetenv("SLUICE_T_TOPIC");
+  auto set = load(
+      "pipelines:\n  a:\n    source: {type: gen}\n    sinks:\n      - {type: kafka, topic: "
+      "${SLUICE_T_TOPIC:?set the topic}}\n");
+  EXPECT_FALSE(set);
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].format(), "p.yaml:5:30: environment variable SLUICE_T_TOPIC: set the topic");
+}
+
+TEST_F(Pipelines, InterpolatedValuesAreValidatedAtTheirPositionAsWritten) {
+  ::setenv("SLUICE_T_LONG_TOPIC", "a-rather-long-topic-name", 1);
+  auto set = load(R"(pipelines:
+  a:
+    source: {type: gen}
+    sinks: [{type: kafka, topic: ${SLUICE_T_LONG_TOPIC}, acks: x}]
+)");
+  EXPECT_FALSE(set);
+  ASSERT_EQ(diags.items().size(), 1u) << errors();
+  EXPECT_EQ(diags.items()[0].line, 4);
+  EXPECT_EQ(diags.items()[0].column, 64);
+  ::setenv("SLUICE_T_ACKS", "1", 1);
+  auto ok = load(
+      "pipelines:\n  a:\n    source: {type: gen}\n    sinks: [{type: kafka, topic: t, acks: "
+      "\"${SLUICE_T_ACKS}\"}]\n");
+  ASSERT_TRUE(ok) << errors();
+  EXPECT_EQ(ok->pipelines[0].sinks[0].config.str("acks"), "1");
+}
+
+TEST_F(Pipelines, UnknownTypeListsAvailablePlugins) {
+  load("pipelines:\n  a:\n    source: {type: gen}\n    sinks: [{type: kafak, topic: t}]\n");
+  ASSERT_EQ(diags.items().size(), 1u);
+  EXPECT_EQ(diags.items()[0].format(),
+            "p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'kafak'; available: kafka, null "
+            "(did you mean 'kafka'?)");
+}
+
+TEST_F(Pipelines, StructureErrors) {
+  load("pipelines:\n  a:\n    source: {type: gen}\n    sinks: []\n");
+  EXPECT_NE(errors().find("pipelines.a.sinks: at least one sink is required"), std::string::npos) << errors();
+  load("pipelines:\n  a:\n    transforms: []\n");
+  EXPECT_NE(errors().find("p.yaml:3:5: pipelines.a.source: missing required key 'source'"), std::string::npos)
+      << errors();
+  EXPECT_NE(errors().find("pipelines.a.sinks: missing required key 'sinks'"), std::string::npos) << errors();
+  load("pipelines:\n  a:\n    source: {count: 1}\n    sinks: [{type: null, path: x}]\n");
+  EXPECT_NE(errors().find("pipelines.a.source.type: missing required key 'type'"), std::string::npos)
+      << errors();
+  load("pipeline:\n  a: {}\n");
+  EXPECT_EQ(errors(),
+            "p.yaml:1:1: pipeline: unknown key 'pipeline'; expected one of: pipelines, resources (did you "
+            "mean 'pipelines'?)\n");
+  load("");
+  EXPECT_NE(errors().find("empty file"), std::string::npos);
+  load("pipelines:\n  a.b:\n    source: {type: gen}\n    sinks: [{type: null, path: x}]\n");
+  EXPECT_NE(errors().find("invalid pipeline name 'a.b'"), std::string::npos) << errors();
+}
+
+TEST_F(Pipelines, NamesDefaultToTypeWithIndexOnlyWhenNeeded) {
+  auto set = load(R"(pipelines:
+  p:
+    source: {type: gen, name: in}
+    sinks:
+      - {type: null, path: a}
+      - {type: null, path: b}
+      - {type: kafka, topic: t}
+      - {type: kafka, topic: u, name: audit}
+)");
+  ASSERT_TRUE(set) << errors();
+  const auto& sinks = set->pipelines[0].sinks;
+  EXPECT_EQ(set->pipelines[0].source.id, "p.source.in");
+  EXPECT_EQ(sinks[0].id, "p.sink.null#0");
+  EXPECT_EQ(sinks[1].id, "p.sink.null#1");
+  EXPECT_EQ(sinks[2].id, "p.sink.kafka");
+  EXPECT_EQ(sinks[3].id, "p.sink.audit");
+  EXPECT_EQ(sinks[3].name, "audit");
+  EXPECT_FALSE(sinks[3].config.has("name"));
+
+  load(
+      "pipelines:\n  p:\n    source: {type: gen}\n    sinks:\n      - {type: null, path: a, name: x}\n      "
+      "- {type: null, path: b, name: x}\n");
+  EXPECT_NE(errors().find("p.yaml:6:37: pipelines.p.sinks[1].name: duplicate sink name 'x'"),
+            std::string::npos)
+      << errors();
+}
+
+TEST_F(Pipelines, FingerprintIgnoresFormattingButNotValues) {
+  auto a = load("pipelines:\n  p:\n    source: {type: gen, count: 1}\n    sinks: [{type: null, path: a}]\n");
+  auto b = load(
+      "pipelines:\n  p:\n    sinks:\n      - path: a   # same\n        type: null\n    source:\n      count: "
+      "1\n      type: gen\n");
+  auto c = load("pipelines:\n  p:\n    source: {type: gen, count: 2}\n    sinks: [{type: null, path: a}]\n");
+  ASSERT_TRUE(a && b && c) << errors();
+  EXPECT_EQ(a->pipelines[0].fingerprint, b->pipelines[0].fingerprint);
+  EXPECT_NE(a->pipelines[0].fingerprint, c->pipelines[0].fingerprint);
+}
+
+TEST_F(Pipelines, SeveralFilesAndDuplicateNames) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("sluice-config-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string one = (dir / "one.yaml").string(), two = (dir / "two.yaml").string();
+  std::ofstream(one) << "pipelines:\n  p:\n    source: {type: gen}\n    sinks: [{type: null, path: a}]\n"
+                        "resources:\n  r: {type: index, path: x}\n";
+  std::ofstream(two) << "pipelines:\n  q:\n    source: {type: gen}\n    sinks: [{type: null, path: a}]\n";
+  auto set = sluice::core::load_config({one, two}, loader, diags);
+  ASSERT_TRUE(set) << errors();
+  EXPECT_EQ(set->pipelines.size(), 2u);
+  EXPECT_EQ(set->files, (std::vector<std::string>{one, two}));
+
+  std::ofstream(two) << "resources:\n  r: {type: index, path: y}\n"
+                        "pipelines:\n  p:\n    source: {type: gen}\n    sinks: [{type: null, path: a}]\n";
+  diags = Diagnostics();
+  EXPECT_FALSE(sluice::core::load_config({one, two}, loader, diags));
+  const std::string e = errors();
+  EXPECT_NE(e.find(two + ":4:3: pipelines.p: duplicate pipeline name 'p'; first defined at " + one + ":2:3"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find(two + ":2:3: resources.r: duplicate resource name 'r'; first defined at " + one + ":6:3"),
+            std::string::npos)
+      << e;
+
+  diags = Diagnostics();
+  EXPECT_FALSE(sluice::core::load_config({(dir / "missing.yaml").string()}, loader, diags));
+  EXPECT_NE(errors().find("missing.yaml: cannot read file"), std::string::npos) << errors();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(Pipelines, DuplicateKeysAreErrors) {
+  load("pipelines:\n  p:\n    source: {type: gen}\n    sinks: [{type: kafka, topic: a, topic: b}]\n");
+  EXPECT_NE(errors().find("pipelines.p.sinks[0].topic: duplicate key 'topic'"), std::string::npos)
+      << errors();
+}
+
+// ---------------------------------------------------------------- settings
+
+TEST(Settings, DefaultsWhenFileIsMissing) {
+  ::unsetenv("SLUICE_ADMIN_LISTEN");
+  Diagnostics d;
+  auto s = sluice::core::load_settings("/nonexistent/sluice.yaml", false, d);
+  EXPECT_TRUE(d.empty());
+  EXPECT_EQ(s.admin_listen, "127.0.0.1:9464");
+  EXPECT_EQ(s.log_level, sluice::LogLevel::Info);
+  EXPECT_EQ(s.data_dir, "./data");
+  sluice::core::load_settings("/nonexistent/sluice.yaml", true, d);
+  EXPECT_FALSE(d.empty());
+}
+
+TEST(Settings, ReadsFileInterpolatesAndEnvOverridesListen) {
+  const auto path =
+      std::filesystem::temp_directory_path() / ("sluice-settings-" + std::to_string(::getpid()) + ".yaml");
+  ::setenv("SLUICE_T_DATA", "/tmp/sluice-data", 1);
+  std::ofstream(path)
+      << "plugin_dirs: [/opt/p]\nadmin:\n  listen: 0.0.0.0:9000\nlog:\n  level: debug\n  format: json\n"
+         "data_dir: ${SLUICE_T_DATA}\nshutdown_timeout: 5s\n";
+  ::unsetenv("SLUICE_ADMIN_LISTEN");
+  Diagnostics d;
+  auto s = sluice::core::load_settings(path.string(), true, d);
+  EXPECT_TRUE(d.empty()) << d.format();
+  EXPECT_EQ(s.plugin_dirs, std::vector<std::string>{"/opt/p"});
+  EXPECT_EQ(s.admin_listen, "0.0.0.0:9000");
+  EXPECT_EQ(s.log_level, sluice::LogLevel::Debug);
+  EXPECT_EQ(s.log_format, sluice::core::LogFormat::Json);
+  EXPECT_EQ(s.data_dir, "/tmp/sluice-data");
+  EXPECT_EQ(s.shutdown_timeout, 5s);
+  ::setenv("SLUICE_ADMIN_LISTEN", "127.0.0.1:0", 1);
+  EXPECT_EQ(sluice::core::load_settings(path.string(), true, d).admin_listen, "127.0.0.1:0");
+  ::unsetenv("SLUICE_ADMIN_LISTEN");
+
+  std::ofstream(path) << "admin:\n  listn: x\nlog: {level: loud}\n";
+  Diagnostics bad;
+  sluice::core::load_settings(path.string(), true, bad);
+  ASSERT_EQ(bad.items().size(), 2u) << bad.format();
+  EXPECT_EQ(bad.items()[0].format(),
+            path.string() +
+                ":2:3: admin.listn: unknown key 'listn'; expected one of: listen (did you mean 'listen'?)");
+  EXPECT_NE(bad.items()[1].message.find("expected one of: trace, debug, info, warn, error; got 'loud'"),
+            std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST(Settings, ShippedFileIsValid) {
+  Diagnostics d;
+  auto s = sluice::core::load_settings(std::string(SLUICE_TEST_SOURCE_DIR) + "/conf/sluice.yaml", true, d);
+  EXPECT_TRUE(d.empty()) << d.format();
+}
