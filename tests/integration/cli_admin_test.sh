@@ -31,8 +31,8 @@ jq -e '.version and (.uptime_seconds >= 0) and (.pipelines | length == 1) and (.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$base/health")" = 405 ] || fail "POST /health is not 405"
 
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 30)
-[ "$rc" = 0 ] || fail "exit code after SIGTERM: $rc; log: $(tail -20 log.txt)"
+wait_exit "$pid" 30
+[ "$EXIT_CODE" = 0 ] || fail "exit code after SIGTERM: $EXIT_CODE; log: $(tail -20 log.txt)"
 
 # --daemon and --pidfile with relative paths: the daemon changes directory to /.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

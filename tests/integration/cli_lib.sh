@@ -30,20 +30,20 @@ wait_for() {
   done
 }
 
-# wait_exit PID SECONDS: waits for a child to exit; prints its exit code; kills it at the deadline.
+# wait_exit PID SECONDS: waits for a child of this shell to exit and sets EXIT_CODE
+# ("timeout" when it had to be killed at the deadline).
 wait_exit() {
   local pid=$1 deadline=$((SECONDS + $2))
   while kill -0 "$pid" 2>/dev/null; do
     if [ "$SECONDS" -ge "$deadline" ]; then
       kill -KILL "$pid" 2>/dev/null || true
-      echo "timeout"
+      EXIT_CODE=timeout
       return 0
     fi
     sleep 0.05
   done
-  local rc=0
-  wait "$pid" || rc=$?
-  echo "$rc"
+  EXIT_CODE=0
+  wait "$pid" || EXIT_CODE=$?
 }
 
 # admin_address LOGFILE: the host:port the daemon logged for its admin endpoint.

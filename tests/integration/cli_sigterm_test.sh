@@ -22,8 +22,8 @@ STARTED_PIDS+=("$pid")
 some_written() { [ -s out.txt ] && [ "$(wc -l <out.txt)" -ge 200 ]; }
 wait_for 20 some_written || fail "the slow sink wrote nothing: $(tail -20 log.txt)"
 kill -TERM "$pid"
-rc=$(wait_exit "$pid" 30)
-[ "$rc" = 0 ] || fail "exit code after SIGTERM: $rc; log: $(tail -20 log.txt)"
+wait_exit "$pid" 30
+[ "$EXIT_CODE" = 0 ] || fail "exit code after SIGTERM: $EXIT_CODE; log: $(tail -20 log.txt)"
 
 acked=$(sed -n 's/.*acknowledged \([0-9][0-9]*\).*/\1/p' log.txt | tail -n 1)
 [ -n "$acked" ] || fail "the generate source logged no 'acknowledged N': $(tail -20 log.txt)"

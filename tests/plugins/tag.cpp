@@ -9,7 +9,9 @@ namespace {
 class Tag : public sluice::Transform {
  public:
   Tag(sluice::PluginContext&, const sluice::Config& config)
-      : field_(*sluice::FieldPath::parse(config.str("field"))), value_(config.str("value")), hold_(config.boolean("hold")) {}
+      : field_(*sluice::FieldPath::parse(config.str("field"))),
+        value_(config.str("value")),
+        hold_(config.boolean("hold")) {}
 
   void process(sluice::Batch& batch) override {
     sluice::Batch keep;
@@ -49,6 +51,7 @@ const sluice::Schema& schema() {
 
 }  // namespace
 
-SLUICE_PLUGIN_LIBRARY("tag", sluice::describe<Tag>(sluice::PluginKind::Transform, "tag",
-                                                  "Test transform: sets a field, drops events with drop: true.",
-                                                  "Test-only transform used by the `sluice test` tests.", &schema))
+SLUICE_PLUGIN_LIBRARY("tag",
+                      sluice::describe<Tag>(sluice::PluginKind::Transform, "tag",
+                                            "Test transform: sets a field, drops events with drop: true.",
+                                            "Test-only transform used by the `sluice test` tests.", &schema))

@@ -52,7 +52,9 @@ struct Param {
 };
 
 // Readable names in test output and ctest listings.
-[[maybe_unused]] void PrintTo(const Param& p, std::ostream* os) { *os << sluice::to_string(p.kind) << " " << p.name; }
+[[maybe_unused]] void PrintTo(const Param& p, std::ostream* os) {
+  *os << sluice::to_string(p.kind) << " " << p.name;
+}
 
 std::vector<Param> params() {
   std::vector<Param> out;

@@ -1,0 +1,180 @@
+// `filter` transform: keep or drop events by conditions on fields.
+#include <regex>
+
+#include "plugins.hpp"
+#include "yaml_json.hpp"
+
+namespace sluice_basic {
+namespace {
+
+enum class Op { Eq, Ne, Lt, Le, Gt, Ge, Exists, NotExists, In, NotIn, Regex };
+
+struct Condition {
+  sluice::FieldPath field;
+  Op op;
+  sluice::Json value;
+  std::optional<std::regex> re;
+};
+
+Op parse_op(const std::string& s, const std::string& where) {
+  static const std::pair<const char*, Op> ops[] = {{"==", Op::Eq},         {"!=", Op::Ne},
+                                                   {"<", Op::Lt},          {"<=", Op::Le},
+                                                   {">", Op::Gt},          {">=", Op::Ge},
+                                                   {"exists", Op::Exists}, {"not_exists", Op::NotExists},
+                                                   {"in", Op::In},         {"not_in", Op::NotIn},
+                                                   {"regex", Op::Regex}};
+  for (auto& [name, op] : ops)
+    if (s == name) return op;
+  throw std::runtime_error(where + ": unknown op '" + s + "'; expected ==, !=, <, <=, >, >=, exists, not_exists, in, not_in, regex");
+}
+
+/** Numbers compare as numbers (int and float alike); everything else by JSON equality / string order. */
+int compare(const sluice::Json& a, const sluice::Json& b, bool& comparable) {
+  comparable = true;
+  if (a.is_number() && b.is_number()) {
+    double x = a.get<double>(), y = b.get<double>();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  if (a.is_string() && b.is_string()) {
+    auto& x = a.get_ref<const std::string&>();
+    auto& y = b.get_ref<const std::string&>();
+    return x < y ? -1 : (x > y ? 1 : 0);
+  }
+  comparable = false;
+  return a == b ? 0 : 1;
+}
+
+bool equal(const sluice::Json& a, const sluice::Json& b) {
+  bool comparable;
+  int c = compare(a, b, comparable);
+  return comparable ? c == 0 : a == b;
+}
+
+class Filter : public sluice::Transform {
+ public:
+  Filter(sluice::PluginContext& ctx, const sluice::Config& cfg)
+      : ctx_(ctx), all_(cfg.str("mode") == "all"), keep_(cfg.str("action") == "keep") {
+    for (const sluice::Config& c : cfg.children("conditions")) {
+      std::string err;
+      auto field = sluice::FieldPath::parse(c.str("field"), &err);
+      if (!field) throw std::runtime_error(c.where("field") + ": " + err);
+      Condition cond{*field, parse_op(c.str("op"), c.where("op")), nullptr, std::nullopt};
+      if (c.has("value")) cond.value = yaml_to_json(c.node("value"));
+      bool needs_value = cond.op != Op::Exists && cond.op != Op::NotExists;
+      if (needs_value && !c.has("value")) throw std::runtime_error(c.where() + ": op '" + c.str("op") + "' needs a value");
+      if ((cond.op == Op::In || cond.op == Op::NotIn) && !cond.value.is_array())
+        throw std::runtime_error(c.where("value") + ": op '" + c.str("op") + "' needs a list");
+      if (cond.op == Op::Regex) {
+        if (!cond.value.is_string()) throw std::runtime_error(c.where("value") + ": regex must be a string");
+        try {
+          cond.re.emplace(cond.value.get<std::string>(), std::regex::ECMAScript | std::regex::optimize);
+        } catch (const std::regex_error& e) {
+          throw std::runtime_error(c.where("value") + ": invalid regex: " + e.what());
+        }
+      }
+      conditions_.push_back(std::move(cond));
+    }
+  }
+
+  void process(sluice::Batch& batch) override {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      sluice::Event& e = batch[i];
+      bool matched;
+      try {
+        matched = matches(e);
+      } catch (const sluice::ParseError& err) {
+        ctx_.dead_letter(std::move(e), std::string("filter: invalid JSON: ") + err.what());
+        continue;
+      }
+      if (matched == keep_) {
+        if (out != i) batch[out] = std::move(e);
+        ++out;
+      }
+    }
+    batch.resize(out);  // dropped events release their acks as delivered
+  }
+
+ private:
+  bool matches(const sluice::Event& e) const {
+    for (const auto& c : conditions_) {
+      bool r = test(c, e);
+      if (all_ && !r) return false;
+      if (!all_ && r) return true;
+    }
+    return all_;
+  }
+
+  static bool test(const Condition& c, const sluice::Event& e) {
+    std::optional<sluice::Json> v = c.field.get(e);
+    switch (c.op) {
+      case Op::Exists: return v.has_value() && !v->is_null();
+      case Op::NotExists: return !v.has_value() || v->is_null();
+      case Op::In:
+      case Op::NotIn: {
+        bool found = false;
+        if (v)
+          for (const auto& x : c.value)
+            if (equal(*v, x)) {
+              found = true;
+              break;
+            }
+        return found == (c.op == Op::In);
+      }
+      case Op::Regex: {
+        if (!v) return false;
+        std::string s = v->is_string() ? v->get<std::string>() : v->dump();
+        return std::regex_search(s, *c.re);
+      }
+      case Op::Ne: return !v || !equal(*v, c.value);
+      default: break;
+    }
+    if (!v) return false;
+    bool comparable;
+    int cmp = compare(*v, c.value, comparable);
+    switch (c.op) {
+      case Op::Eq: return comparable ? cmp == 0 : *v == c.value;
+      case Op::Lt: return comparable && cmp < 0;
+      case Op::Le: return comparable && cmp <= 0;
+      case Op::Gt: return comparable && cmp > 0;
+      case Op::Ge: return comparable && cmp >= 0;
+      default: return false;
+    }
+  }
+
+  sluice::PluginContext& ctx_;
+  bool all_;
+  bool keep_;
+  std::vector<Condition> conditions_;
+};
+
+}  // namespace
+
+const sluice::Schema& filter_schema() {
+  static const sluice::Schema s =
+      sluice::SchemaBuilder()
+          .option("conditions", sluice::OptionType::ObjectList).required()
+          .nested(sluice::SchemaBuilder()
+                      .option("field", sluice::OptionType::Field).required()
+                      .doc("Field reference (user_id, listing.title, meta.header.User-Agent).")
+                      .option("op", sluice::OptionType::Enum)
+                      .choices({"==", "!=", "<", "<=", ">", ">=", "exists", "not_exists", "in", "not_in", "regex"})
+                      .def("==").doc("Comparison; numbers compare as numbers.")
+                      .option("value", sluice::OptionType::Any).doc("Value to compare with (a list for in / not_in).")
+                      .build())
+          .doc("Conditions on fields.")
+          .option("mode", sluice::OptionType::Enum).choices({"all", "any"}).def("all")
+          .doc("all: every condition must hold; any: one is enough.")
+          .option("action", sluice::OptionType::Enum).choices({"keep", "drop"}).def("keep")
+          .doc("keep: pass matching events on; drop: pass the others on.")
+          .build();
+  return s;
+}
+const char* const filter_docs =
+    "Keeps (or drops) events matching conditions. Dropped events count as delivered; events whose payload is not "
+    "JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n  - type: filter\n    conditions:\n      - {field: "
+    "event_type, op: in, value: [purchase_sword, purchase_knife]}\n```\n";
+
+sluice::Plugin* make_filter(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Filter(ctx, cfg); }
+
+}  // namespace sluice_basic

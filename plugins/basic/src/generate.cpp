@@ -1,0 +1,263 @@
+// `generate` source: events from a JSON template, for tests, demos and benchmarks.
+#include "generate.hpp"
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "yaml_json.hpp"
+
+namespace sluice_basic {
+namespace {
+
+/** One piece of a dynamic string leaf. */
+struct Piece {
+  enum Kind { Literal, Seq, RandomInt, RandomChoice, Uuid, Now } kind = Literal;
+  std::string text;                  ///< literal text
+  std::int64_t min = 0, max = 0;     ///< RandomInt bounds
+  std::vector<std::string> choices;  ///< RandomChoice values
+};
+
+/** A string leaf of the template that changes per event, with its path from the root. */
+struct Leaf {
+  std::vector<std::string> path;
+  std::vector<Piece> pieces;
+  bool numeric = false;  ///< the whole string is one {seq} / {random_int}: the value is a number
+};
+
+std::vector<Piece> compile_string(const std::string& s, const std::string& where) {
+  std::vector<Piece> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t open = s.find('{', i);
+    if (open == std::string::npos) {
+      out.push_back(Piece{Piece::Literal, s.substr(i), 0, 0, {}});
+      break;
+    }
+    if (open > i) out.push_back(Piece{Piece::Literal, s.substr(i, open - i), 0, 0, {}});
+    std::size_t close = s.find('}', open);
+    if (close == std::string::npos) throw std::runtime_error(where + ": unterminated '{' in template string '" + s + "'");
+    std::string tok = s.substr(open + 1, close - open - 1);
+    Piece p;
+    if (tok == "seq") {
+      p.kind = Piece::Seq;
+    } else if (tok == "uuid") {
+      p.kind = Piece::Uuid;
+    } else if (tok == "now") {
+      p.kind = Piece::Now;
+    } else if (tok.rfind("random_int:", 0) == 0) {
+      p.kind = Piece::RandomInt;
+      std::string args = tok.substr(11);
+      auto colon = args.find(':');
+      try {
+        if (colon == std::string::npos) throw std::invalid_argument("");
+        p.min = std::stoll(args.substr(0, colon));
+        p.max = std::stoll(args.substr(colon + 1));
+      } catch (const std::exception&) {
+        throw std::runtime_error(where + ": expected {random_int:MIN:MAX}, got {" + tok + "}");
+      }
+      if (p.min > p.max) throw std::runtime_error(where + ": {" + tok + "}: MIN is greater than MAX");
+    } else if (tok.rfind("random_choice:", 0) == 0) {
+      p.kind = Piece::RandomChoice;
+      std::string args = tok.substr(14);
+      std::size_t start = 0;
+      while (true) {
+        auto comma = args.find(',', start);
+        p.choices.push_back(args.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else {
+      throw std::runtime_error(where + ": unknown generator {" + tok +
+                               "}; expected {seq}, {random_int:MIN:MAX}, {random_choice:a,b}, {uuid} or {now}");
+    }
+    out.push_back(std::move(p));
+    i = close + 1;
+  }
+  return out;
+}
+
+void collect_leaves(const sluice::Json& j, std::vector<std::string>& path, std::vector<Leaf>& leaves) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      path.push_back(it.key());
+      collect_leaves(it.value(), path, leaves);
+      path.pop_back();
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      path.push_back(std::to_string(i));
+      collect_leaves(j[i], path, leaves);
+      path.pop_back();
+    }
+  } else if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    if (s.find('{') == std::string::npos) return;
+    std::string where = "template";
+    for (auto& p : path) where += "." + p;
+    Leaf leaf{path, compile_string(s, where), false};
+    leaf.numeric = leaf.pieces.size() == 1 &&
+                   (leaf.pieces[0].kind == Piece::Seq || leaf.pieces[0].kind == Piece::RandomInt);
+    leaves.push_back(std::move(leaf));
+  }
+}
+
+/** Counts acknowledgements; shared with the ack callbacks, which may outlive run(). */
+struct AckCounts {
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> failed{0};
+};
+
+class Generate : public sluice::Source {
+ public:
+  Generate(sluice::PluginContext& ctx, const sluice::Config& cfg)
+      : log_(ctx.log()),
+        count_(static_cast<std::uint64_t>(cfg.integer("count"))),
+        rate_(cfg.number("rate")),
+        batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
+        acked_metric_(ctx.metrics().counter("sluice_generate_acknowledged_total",
+                                            "Generated events whose acknowledgement completed as delivered")) {
+    prototype_ = cfg.has("template") ? yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
+    if (!prototype_.is_object()) throw std::runtime_error(cfg.where("template") + ": template must be a map");
+    std::vector<std::string> path;
+    collect_leaves(prototype_, path, leaves_);
+    if (rate_ > 0) batch_size_ = std::max<std::size_t>(1, std::min<std::size_t>(batch_size_, rate_ / 20));
+  }
+
+  ~Generate() override {
+    log_.info("acknowledged ", counts_->delivered.load(), " events (", counts_->failed.load(),
+              " not delivered) of ", emitted_, " generated");
+  }
+
+  void run(sluice::SourceContext& ctx) override {
+    std::mt19937_64 rng(std::random_device{}());
+    const auto start = std::chrono::steady_clock::now();
+    std::string scratch;
+    while (!ctx.stopping() && (count_ == 0 || emitted_ < count_)) {
+      std::size_t n = batch_size_;
+      if (count_ != 0) n = std::min<std::uint64_t>(n, count_ - emitted_);
+      if (rate_ > 0) {  // token bucket: wait until this batch is due
+        auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                               std::chrono::duration<double>(static_cast<double>(emitted_) / rate_));
+        auto now = std::chrono::steady_clock::now();
+        if (due > now &&
+            ctx.wait_stop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1)))
+          break;
+      }
+      sluice::Batch batch;
+      batch.reserve(n);
+      auto counts = counts_;
+      auto* metric = &acked_metric_;
+      sluice::AckHandle ack = sluice::Ack::create([counts, metric, n](sluice::AckStatus st) {
+        if (st == sluice::AckStatus::Failed) {
+          counts->failed += n;
+        } else {
+          counts->delivered += n;
+          metric->inc(n);
+        }
+      });
+      const std::int64_t ts = sluice::now_ms();
+      for (std::size_t i = 0; i < n; ++i) {
+        sluice::Json j = prototype_;
+        const std::uint64_t seq = emitted_ + i + 1;
+        for (const Leaf& leaf : leaves_) set_leaf(j, leaf, seq, ts, rng, scratch);
+        sluice::Event e = sluice::Event::from_json(std::move(j));
+        e.timestamp_ms = ts;
+        e.ack = ack;
+        batch.push_back(std::move(e));
+      }
+      ack.reset();
+      if (!ctx.emit(batch)) {  // stopping: the batch was not taken, so it was not delivered
+        for (auto& e : batch) e.ack.release(sluice::AckStatus::Failed);
+        break;
+      }
+      emitted_ += n;
+    }
+  }
+
+ private:
+  static sluice::Json& walk(sluice::Json& j, const std::vector<std::string>& path) {
+    sluice::Json* cur = &j;
+    for (const auto& p : path) cur = cur->is_array() ? &(*cur)[std::stoul(p)] : &(*cur)[p];
+    return *cur;
+  }
+
+  static void set_leaf(sluice::Json& j, const Leaf& leaf, std::uint64_t seq, std::int64_t ts, std::mt19937_64& rng,
+                       std::string& scratch) {
+    sluice::Json& target = walk(j, leaf.path);
+    if (leaf.numeric) {
+      const Piece& p = leaf.pieces[0];
+      target = p.kind == Piece::Seq ? static_cast<std::int64_t>(seq) : random_int(p, rng);
+      return;
+    }
+    scratch.clear();
+    for (const Piece& p : leaf.pieces) {
+      switch (p.kind) {
+        case Piece::Literal: scratch += p.text; break;
+        case Piece::Seq: scratch += std::to_string(seq); break;
+        case Piece::RandomInt: scratch += std::to_string(random_int(p, rng)); break;
+        case Piece::RandomChoice: scratch += p.choices[rng() % p.choices.size()]; break;
+        case Piece::Now: scratch += std::to_string(ts); break;
+        case Piece::Uuid: {
+          static const char* hex = "0123456789abcdef";
+          std::uint64_t a = rng(), b = rng();
+          for (int k = 0; k < 32; ++k) {
+            if (k == 8 || k == 12 || k == 16 || k == 20) scratch += '-';
+            std::uint64_t& w = k < 16 ? a : b;
+            char c = hex[w & 15];
+            if (k == 12) c = '4';
+            if (k == 16) c = hex[8 | (w & 3)];
+            scratch += c;
+            w >>= 4;
+          }
+          break;
+        }
+      }
+    }
+    target = scratch;
+  }
+
+  static std::int64_t random_int(const Piece& p, std::mt19937_64& rng) {
+    const auto span = static_cast<std::uint64_t>(p.max - p.min) + 1;
+    return p.min + static_cast<std::int64_t>(span == 0 ? rng() : rng() % span);
+  }
+
+  sluice::Logger& log_;
+  std::uint64_t count_;
+  double rate_;
+  std::size_t batch_size_;
+  sluice::Counter& acked_metric_;
+  sluice::Json prototype_;
+  std::vector<Leaf> leaves_;
+  std::uint64_t emitted_ = 0;
+  std::shared_ptr<AckCounts> counts_ = std::make_shared<AckCounts>();
+};
+
+}  // namespace
+
+const sluice::Schema& generate_schema() {
+  static const sluice::Schema s =
+      sluice::SchemaBuilder()
+          .option("count", sluice::OptionType::Int).def("0").range(0, std::nullopt)
+          .doc("How many events to generate; 0 generates without end.")
+          .option("rate", sluice::OptionType::Float).def("0").range(0, std::nullopt)
+          .doc("Events per second; 0 is as fast as the pipeline takes them.")
+          .option("template", sluice::OptionType::Any)
+          .doc("A map: the event. String values may contain {seq} (1, 2, ...), {random_int:MIN:MAX}, "
+               "{random_choice:a,b,c}, {uuid} and {now} (ms since the epoch); a string that is exactly {seq} "
+               "or {random_int:..} becomes a number. Default: {seq: \"{seq}\"}.")
+          .option("batch_size", sluice::OptionType::Int).def("1024").range(1, 1000000)
+          .doc("Events per emitted batch (smaller when a rate is set).")
+          .build();
+  return s;
+}
+
+const char* const generate_docs =
+    "Generates events from a template, for tests, demos and benchmarks. One acknowledgement per batch; at exit "
+    "it logs `acknowledged N events`.\n\n"
+    "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: \"{random_int:1:1000}\", "
+    "item_id: \"{random_int:1:5000}\"}\n```\n";
+
+sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Generate(ctx, cfg); }
+
+}  // namespace sluice_basic

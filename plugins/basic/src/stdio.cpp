@@ -1,0 +1,175 @@
+// `stdin` source, `stdout` and `null` sinks.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "plugins.hpp"
+
+namespace sluice_basic {
+namespace {
+
+class Stdin : public sluice::Source {
+ public:
+  Stdin(sluice::PluginContext&, const sluice::Config& cfg)
+      : ndjson_(cfg.str("format") == "ndjson"),
+        batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
+        max_line_(cfg.size("max_line_bytes")) {}
+
+  void run(sluice::SourceContext& ctx) override {
+    std::string line;
+    std::uint64_t lineno = 0;
+    sluice::Batch batch;
+    auto flush = [&] {
+      if (batch.empty()) return true;
+      bool ok = ctx.emit(batch);
+      batch.clear();
+      return ok;
+    };
+    // getline blocks: a pending line is emitted when input pauses only once the batch fills or input ends,
+    // so keep batches small when reading interactively (batch_size: 1).
+    while (!ctx.stopping() && std::getline(std::cin, line)) {
+      ++lineno;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) continue;
+      if (line.size() > max_line_) {
+        sluice::Event e(line.substr(0, 256));
+        ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + " is " + std::to_string(line.size()) +
+                                          " bytes, over max_line_bytes");
+        continue;
+      }
+      sluice::Event e;
+      if (ndjson_) {
+        e = sluice::Event(line);
+        std::string err;
+        if (!e.parse(&err)) {
+          ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + ": invalid JSON: " + err);
+          continue;
+        }
+      } else {
+        e = sluice::Event::from_json(sluice::Json{{"message", line}});
+      }
+      e.timestamp_ms = sluice::now_ms();
+      e.meta.set_attribute("line", std::to_string(lineno));
+      batch.push_back(std::move(e));
+      if (batch.size() >= batch_size_ && !flush()) return;
+    }
+    flush();
+  }
+
+ private:
+  bool ndjson_;
+  std::size_t batch_size_;
+  std::uint64_t max_line_;
+};
+
+class Stdout : public sluice::Sink {
+ public:
+  Stdout(sluice::PluginContext&, const sluice::Config& cfg)
+      : stream_(cfg.str("stream") == "stderr" ? stderr : stdout) {
+    if (cfg.str("format") == "template") {
+      if (!cfg.has("template") || cfg.str("template").empty())
+        throw std::runtime_error(cfg.where() + ": format template needs a `template`");
+      std::string err;
+      auto t = sluice::Template::parse(cfg.str("template"), &err);
+      if (!t) throw std::runtime_error(cfg.where("template") + ": " + err);
+      template_ = std::move(*t);
+    }
+  }
+
+  sluice::WriteResult write(sluice::Batch& batch) override {
+    buffer_.clear();
+    for (const auto& e : batch) {
+      if (template_) {
+        try {
+          template_->render_to(e, buffer_);
+        } catch (const sluice::ParseError& err) {
+          return per_event_error(batch, err.what());
+        }
+      } else {
+        buffer_ += e.payload();
+      }
+      buffer_ += '\n';
+    }
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size() || std::fflush(stream_) != 0)
+      return sluice::WriteResult::retry(std::string("write to standard output failed: ") + std::strerror(errno));
+    return sluice::WriteResult::ok();
+  }
+
+ private:
+  // A payload that is not JSON cannot be rendered; write the others, dead-letter it.
+  sluice::WriteResult per_event_error(sluice::Batch& batch, const std::string&) {
+    sluice::WriteResult r;
+    buffer_.clear();
+    for (const auto& e : batch) {
+      std::string err;
+      if (template_->uses_fields() && !e.parse(&err)) {
+        r.per_event.emplace_back(sluice::Outcome::Error, "cannot render template: invalid JSON: " + err);
+        continue;
+      }
+      template_->render_to(e, buffer_);
+      buffer_ += '\n';
+      r.per_event.emplace_back(sluice::Outcome::Ok, "");
+    }
+    std::fwrite(buffer_.data(), 1, buffer_.size(), stream_);
+    std::fflush(stream_);
+    return r;
+  }
+
+  std::FILE* stream_;
+  std::optional<sluice::Template> template_;
+  std::string buffer_;
+};
+
+class Null : public sluice::Sink {
+ public:
+  Null(sluice::PluginContext& ctx, const sluice::Config&)
+      : count_(ctx.metrics().counter("sluice_null_events_total", "Events discarded by the null sink")) {}
+  sluice::WriteResult write(sluice::Batch& batch) override {
+    count_.inc(batch.size());
+    return sluice::WriteResult::ok();
+  }
+
+ private:
+  sluice::Counter& count_;
+};
+
+}  // namespace
+
+const sluice::Schema& stdin_schema() {
+  static const sluice::Schema s =
+      sluice::SchemaBuilder()
+          .option("format", sluice::OptionType::Enum).choices({"lines", "ndjson"}).def("lines")
+          .doc("lines: each line becomes {\"message\": line}; ndjson: each line is a JSON event (invalid lines are "
+               "dead-lettered with their line number).")
+          .option("batch_size", sluice::OptionType::Int).def("256").range(1, 100000).doc("Lines per batch.")
+          .option("max_line_bytes", sluice::OptionType::Size).def("1MiB").doc("Longer lines are dead-lettered.")
+          .build();
+  return s;
+}
+const char* const stdin_docs = "Reads standard input until end of file (a finite source: the daemon then drains and exits).";
+
+const sluice::Schema& stdout_schema() {
+  static const sluice::Schema s = sluice::SchemaBuilder()
+                                      .option("format", sluice::OptionType::Enum).choices({"json", "template"}).def("json")
+                                      .doc("json: the event's payload per line; template: `template` rendered per line.")
+                                      .option("template", sluice::OptionType::Template)
+                                      .doc("Line template, e.g. \"{user_id}\\t{item_id}\".")
+                                      .option("stream", sluice::OptionType::Enum).choices({"stdout", "stderr"}).def("stdout")
+                                      .doc("Which stream to write.")
+                                      .build();
+  return s;
+}
+const char* const stdout_docs = "Writes one line per event and flushes after every batch.";
+
+const sluice::Schema& null_schema() {
+  static const sluice::Schema s = sluice::SchemaBuilder().build();
+  return s;
+}
+const char* const null_docs = "Counts events (`sluice_null_events_total`) and discards them; for benchmarks.";
+
+sluice::Plugin* make_stdin(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdin(ctx, cfg); }
+sluice::Plugin* make_stdout(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdout(ctx, cfg); }
+sluice::Plugin* make_null(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Null(ctx, cfg); }
+
+}  // namespace sluice_basic
