@@ -6,7 +6,7 @@ cd "$WORK"
 cat > p.yaml <<YAML
 pipelines:
   demo:
-    source: {type: generate, count: 0, rate: 2000}
+    source: {type: generate, rate: 2000}
     sinks: [{type: slow, path: $WORK/out.txt}]
 YAML
 

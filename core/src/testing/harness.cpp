@@ -387,8 +387,7 @@ bool Harness::wait_idle(std::chrono::milliseconds timeout) {
     std::lock_guard lock(impl_->channels.mutex);
     for (auto& [n, c] : impl_->channels.inject) chans.push_back(c);
   }
-  // Without inject sources (e.g. a finite generate), idle means the pipelines finished.
-  bool all_finite_closed = true;
+  bool all_finite_closed = !chans.empty();
   for (auto& c : chans) {
     std::unique_lock lock(c->mutex);
     if (!c->cv.wait_until(lock, until,

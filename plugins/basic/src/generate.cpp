@@ -112,7 +112,8 @@ class Generate : public sluice::Source {
  public:
   Generate(sluice::PluginContext& ctx, const sluice::Config& cfg)
       : log_(ctx.log()),
-        count_(static_cast<std::uint64_t>(cfg.integer("count"))),
+        endless_(cfg.integer("count") < 0),
+        count_(endless_ ? 0 : static_cast<std::uint64_t>(cfg.integer("count"))),
         rate_(cfg.number("rate")),
         batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
         acked_metric_(ctx.metrics().counter("sluice_generate_acknowledged_total",
@@ -133,9 +134,9 @@ class Generate : public sluice::Source {
     std::mt19937_64 rng(std::random_device{}());
     const auto start = std::chrono::steady_clock::now();
     std::string scratch;
-    while (!ctx.stopping() && (count_ == 0 || emitted_ < count_)) {
+    while (!ctx.stopping() && (endless_ || emitted_ < count_)) {
       std::size_t n = batch_size_;
-      if (count_ != 0) n = std::min<std::uint64_t>(n, count_ - emitted_);
+      if (!endless_) n = std::min<std::uint64_t>(n, count_ - emitted_);
       if (rate_ > 0) {  // token bucket: wait until this batch is due
         auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(static_cast<double>(emitted_) / rate_));
@@ -223,6 +224,7 @@ class Generate : public sluice::Source {
   }
 
   sluice::Logger& log_;
+  bool endless_;
   std::uint64_t count_;
   double rate_;
   std::size_t batch_size_;
@@ -238,8 +240,8 @@ class Generate : public sluice::Source {
 const sluice::Schema& generate_schema() {
   static const sluice::Schema s =
       sluice::SchemaBuilder()
-          .option("count", sluice::OptionType::Int).def("0").range(0, std::nullopt)
-          .doc("How many events to generate; 0 generates without end.")
+          .option("count", sluice::OptionType::Int).def("-1").range(-1, std::nullopt)
+          .doc("How many events to generate; -1 (the default) generates without end, 0 none.")
           .option("rate", sluice::OptionType::Float).def("0").range(0, std::nullopt)
           .doc("Events per second; 0 is as fast as the pipeline takes them.")
           .option("template", sluice::OptionType::Any)

@@ -25,7 +25,7 @@ pipelines:
       template: {seq: "{seq}", user: "u{seq}", n: "{random_int:5:7}", kind: "{random_choice:a,b}", fixed: 3}
     sinks: [{type: capture}]
 )");
-  ASSERT_TRUE(h.wait_idle(20s));
+  ASSERT_TRUE(h.wait_captured("out", 2500, 20s));
   auto got = fields(h.captured("out"));
   ASSERT_EQ(got.size(), 2500u);
   for (std::size_t i = 0; i < got.size(); ++i) {
