@@ -34,8 +34,8 @@ run_suite() {  # name build_dir gating budget_seconds
 strict=${SLUICE_SANITIZERS_STRICT:-0}
 run_suite default build 1 1800
 if [ "${SLUICE_SANITIZERS:-1}" = "1" ]; then
-  SLUICE_SANITIZE=address run_suite asan build-asan "$strict" 900
-  SLUICE_SANITIZE=thread run_suite tsan build-tsan "$strict" 900
+  SLUICE_SANITIZE=address run_suite asan build-asan "$strict" 600
+  SLUICE_SANITIZE=thread run_suite tsan build-tsan "$strict" 600
 fi
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
