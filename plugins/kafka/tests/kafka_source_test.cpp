@@ -43,6 +43,8 @@ pipelines:
       group: )" +
          group + R"(
       commit_interval: 200ms
+      rdkafka.session.timeout.ms: 6000
+
 )" + extra_source +
          R"(    sinks:
 )" + sink;
@@ -98,7 +100,7 @@ TEST(KafkaSource, PreloadedTopicConsumedOnceWithMetadataAndCommitted) {
   produce(cluster.bootstrap(), topic, numbered(10, n));
   testing::Harness again;
   again.start(source_pipeline(cluster.bootstrap(), topic, group));
-  ASSERT_TRUE(again.wait_captured("out", 10, 15s));
+  ASSERT_TRUE(again.wait_captured("out", 10, 60s));
   ASSERT_TRUE(again.wait_idle(5s));
   const auto second = again.captured("out");
   EXPECT_EQ(second.size(), 10u);
