@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Two sluice processes in one consumer group split the partitions of a topic on a mock cluster
 (helper process, 3 brokers): both write lines. One is killed with SIGKILL; the survivor takes over
-its partitions and nothing is lost.
+its partitions and nothing is lost. Run once with the eager `range` assignor and once with
+`cooperative-sticky` (incremental assign / unassign).
 """
 import os
 import sys
@@ -14,7 +15,7 @@ FIRST = 4000
 SECOND = 4000
 
 
-def pipeline(env, bootstrap, name, out):
+def pipeline(env, bootstrap, name, out, assignor):
     return env.write(name + ".yaml", """
 pipelines:
   grouped:
@@ -22,7 +23,8 @@ pipelines:
       type: kafka
       brokers: "%s"
       topics: [views]
-      group: split
+      group: split-%s
+      assignor: %s
       start: earliest
       commit_interval: 200ms
       rdkafka.session.timeout.ms: 6000
@@ -32,14 +34,22 @@ pipelines:
         path: %s
         format: template
         template: "{n}\\t{meta.partition}"
-""" % (bootstrap, out))
+""" % (bootstrap, assignor, assignor, out))
 
 
 def main(env):
+    for assignor in ("range", "cooperative-sticky"):
+        print("== assignor %s" % assignor, flush=True)
+        split_and_kill(env, assignor)
+
+
+def split_and_kill(env, assignor):
     with MockCluster(env, brokers=3, topics=[("views", PARTITIONS)]) as cluster:
-        out_a, out_b = env.path("views-a.txt"), env.path("views-b.txt")
-        a = Sluice(env, [pipeline(env, cluster.bootstrap, "a", out_a)], name="a", admin=True)
-        b = Sluice(env, [pipeline(env, cluster.bootstrap, "b", out_b)], name="b", admin=True)
+        out_a, out_b = env.path("views-a-%s.txt" % assignor), env.path("views-b-%s.txt" % assignor)
+        a = Sluice(env, [pipeline(env, cluster.bootstrap, "a-" + assignor, out_a, assignor)], name="a-" + assignor,
+                   admin=True)
+        b = Sluice(env, [pipeline(env, cluster.bootstrap, "b-" + assignor, out_b, assignor)], name="b-" + assignor,
+                   admin=True)
         with a, b:
             # Both members hold partitions before data arrives, so the split is visible.
             def assigned():
