@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <sluice/sdk.hpp>
@@ -124,6 +125,28 @@ TEST(FileSink, RotationBySizeKeepsMaxFiles) {
   EXPECT_EQ(lines_of(path).back(), "1099");
   for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
     EXPECT_LE(fs::file_size(e.path()), 50u) << e.path();
+}
+
+TEST(FileSink, RotationByAgeStartsANewFileForLaterLines) {
+  TempDir dir;
+  const std::string path = dir / "access.log";
+  testing::Harness h;
+  h.start(
+      pipeline("        path: " + path +
+               "\n        format: template\n        template: \"{n}\"\n        rotate_interval: 2s\n"));
+  h.inject_json("in", {R"({"n":1})", R"({"n":2})"});
+  ASSERT_TRUE(h.wait_idle(10s));
+  const auto opened = std::chrono::steady_clock::now();
+  h.inject_json("in", {R"({"n":3})"});  // younger than the interval: same file
+  ASSERT_TRUE(h.wait_idle(10s));
+  // The rotation condition is the file's age: let it pass the interval.
+  std::this_thread::sleep_until(opened + 2100ms);
+  h.inject_json("in", {R"({"n":4})"});
+  ASSERT_TRUE(h.wait_idle(10s));
+  h.stop();
+  EXPECT_EQ(lines_of(path + ".1"), (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(lines_of(path), (std::vector<std::string>{"4"}));
+  EXPECT_FALSE(fs::exists(path + ".2"));
 }
 
 TEST(FileSink, UnwritablePathFailsAtStartNamingThePath) {
