@@ -3,15 +3,18 @@
 // formed, validation refuses an unknown key, and an instance can be created,
 // stopped and destroyed.
 //
-// Required options are filled from defaults or from a conformance example in
-// the plugin's docs: a fenced block whose info string is `yaml conformance`:
-//
-//   ```yaml conformance
-//   topic: conformance
-//   ```
+// The configuration comes from the first ```yaml example of the plugin's docs
+// (what `sluice plugins NAME` and docs/reference.md show users), loaded as a
+// user's pipeline file would be: so every docs example is also checked to be
+// valid. A fragment without a source or sinks is completed with `generate`
+// and `null`. A plugin whose docs have no example is configured with its
+// defaults alone, which must then be enough.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "app/standalone_context.hpp"
@@ -22,6 +25,8 @@ using sluice::Option;
 using sluice::OptionType;
 using sluice::PluginKind;
 using sluice::Schema;
+using sluice::core::ComponentSpec;
+using sluice::core::ConfigSet;
 using sluice::core::Diagnostics;
 using sluice::core::LoadedPlugin;
 using sluice::core::PluginLoader;
@@ -104,16 +109,73 @@ Schema optional_copy(const Schema& schema) {
   return s;
 }
 
-/** The `yaml conformance` block of the docs, or an empty map. */
-YAML::Node conformance_example(const char* docs) {
+/** The first ```yaml block of @p docs, or "" when there is none. */
+std::string docs_example(const char* docs) {
   const std::string text = docs ? docs : "";
-  const std::string marker = "```yaml conformance\n";
+  const std::string marker = "```yaml\n";
   const auto begin = text.find(marker);
-  if (begin == std::string::npos) return YAML::Node(YAML::NodeType::Map);
+  if (begin == std::string::npos) return {};
   const auto body = begin + marker.size();
   const auto end = text.find("```", body);
-  return YAML::Load(text.substr(body, end == std::string::npos ? std::string::npos : end - body));
+  return text.substr(body, end == std::string::npos ? std::string::npos : end - body);
 }
+
+std::string indented(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string out, line;
+  while (std::getline(in, line)) out += (line.empty() ? "" : prefix) + line + "\n";
+  return out;
+}
+
+/**
+ * A pipeline file around @p p's docs example (or around `{type: NAME}`): a
+ * `resources:` example stands as it is; a pipeline fragment gets a source
+ * and sinks when it has none.
+ */
+std::string example_file(const Param& p, const char* docs) {
+  std::string example = docs_example(docs);
+  if (example.empty()) {
+    const char* role = p.kind == PluginKind::Source      ? "source: "
+                       : p.kind == PluginKind::Transform ? "transforms:\n  - "
+                       : p.kind == PluginKind::Sink      ? "sinks:\n  - "
+                                                         : nullptr;
+    if (!role) return "resources:\n  conformance:\n    type: " + p.name + "\n";
+    example = std::string(role) + "{type: " + p.name + "}\n";
+  }
+  const YAML::Node raw = YAML::Load(example);
+  if (raw["resources"] && !raw["source"] && !raw["sinks"] && !raw["transforms"]) return example;
+  std::string file = "pipelines:\n  conformance:\n" + indented(example, "    ");
+  if (!raw["source"]) file += "    source: {type: generate, count: 0}\n";
+  if (!raw["sinks"]) file += "    sinks: [{type: null}]\n";
+  return file;
+}
+
+/** The first component of @p set made by plugin @p p. */
+const ComponentSpec* find_component(const ConfigSet& set, const Param& p) {
+  auto match = [&](const ComponentSpec& c) { return c.kind == p.kind && c.type == p.name; };
+  for (const auto& r : set.resources)
+    if (match(r.component)) return &r.component;
+  for (const auto& pipeline : set.pipelines) {
+    if (match(pipeline.source)) return &pipeline.source;
+    for (const auto& t : pipeline.transforms)
+      if (match(t)) return &t;
+    for (const auto& s : pipeline.sinks)
+      if (match(s)) return &s;
+  }
+  return nullptr;
+}
+
+/** Runs the test in a directory of its own: examples may name relative paths (./data/access.log). */
+class ScopedDirectory {
+ public:
+  explicit ScopedDirectory(const std::string& dir) : previous_(std::filesystem::current_path()) {
+    std::filesystem::current_path(dir);
+  }
+  ~ScopedDirectory() { std::filesystem::current_path(previous_); }
+
+ private:
+  std::filesystem::path previous_;
+};
 
 class Conformance : public testing::TestWithParam<Param> {
  protected:
@@ -123,6 +185,23 @@ class Conformance : public testing::TestWithParam<Param> {
     return *p;
   }
   const Schema& schema() const { return plugin().descriptor->schema(); }
+
+  /** The validated example (see the top of this file); fails the test when it is invalid. */
+  std::optional<ConfigSet> example() const {
+    const std::string file = example_file(GetParam(), plugin().descriptor->docs);
+    Diagnostics diags;
+    auto set = sluice::core::load_config_text(file, "<docs example>", loaded().loader, diags);
+    EXPECT_TRUE(set.has_value())
+        << "the docs example (or, without one, the defaults) is not a valid configuration "
+        << "for this plugin:\n"
+        << diags.format() << "\nas loaded:\n"
+        << file;
+    if (set && !find_component(*set, GetParam())) {
+      ADD_FAILURE() << "the docs example has no component of type " << GetParam().name << ":\n" << file;
+      return std::nullopt;
+    }
+    return set;
+  }
 };
 
 }  // namespace
@@ -153,7 +232,9 @@ TEST_P(Conformance, DefaultsAreValidForTheirTypes) {
 }
 
 TEST_P(Conformance, UnknownKeyIsRefused) {
-  YAML::Node node = conformance_example(plugin().descriptor->docs);
+  const auto set = example();
+  ASSERT_TRUE(set);
+  YAML::Node node = YAML::Clone(find_component(*set, GetParam())->config.root());
   node["sluice_conformance_no_such_key"] = 1;
   Diagnostics diags;
   sluice::core::validate_options(node, schema(), "<test>", "component", diags);
@@ -164,21 +245,13 @@ TEST_P(Conformance, UnknownKeyIsRefused) {
 }
 
 TEST_P(Conformance, CreateStopDestroy) {
-  const PluginKind kind = GetParam().kind;
-  if (kind == PluginKind::Service || kind == PluginKind::Resource)
-    GTEST_SKIP() << "services and resources are started by their own tests";
-  YAML::Node node = conformance_example(plugin().descriptor->docs);
-  for (const Option& o : schema().options)
-    if (o.required && !node[o.name])
-      GTEST_SKIP() << "required option '" << o.name
-                   << "' has no value: add a ```yaml conformance block to the docs";
-  Diagnostics diags;
-  sluice::core::validate_options(node, schema(), "<conformance>", "component", diags);
-  ASSERT_TRUE(diags.empty()) << "the conformance example is invalid:\n" << diags.format();
-  const sluice::Config config(node, "<conformance>", "component");
+  const auto set = example();
+  ASSERT_TRUE(set);
+  const sluice::Config& config = find_component(*set, GetParam())->config;
   sluice::core::StandaloneContext ctx("conformance", "conformance.component." + GetParam().name);
+  const ScopedDirectory in_data_dir(ctx.data_dir());
   const PluginLoader& loader = loaded().loader;
-  switch (kind) {
+  switch (GetParam().kind) {
     case PluginKind::Source: {
       auto source = loader.create<sluice::Source>(plugin(), ctx, config);
       ctx.request_stop();
@@ -200,8 +273,21 @@ TEST_P(Conformance, CreateStopDestroy) {
       sink->flush(std::chrono::milliseconds(1000));
       break;
     }
-    default:
+    case PluginKind::Service: {
+      auto service = loader.create<sluice::Service>(plugin(), ctx, config);
+      service->start();
+      ctx.request_stop();
+      service->stop();
       break;
+    }
+    case PluginKind::Resource: {
+      auto resource = loader.create<sluice::Resource>(plugin(), ctx, config);
+      resource->start();
+      EXPECT_TRUE(resource->status().is_object()) << "/status facts must be a JSON object";
+      ctx.request_stop();
+      resource->stop();
+      break;
+    }
   }
 }
 

@@ -117,7 +117,10 @@ TEST(Loader, InstanceKeepsLibraryLoaded) {
   batch.emplace_back(std::string("{\"n\":1}"));
   EXPECT_EQ(sink->write(batch).outcome, sluice::Outcome::Ok);
   sink.reset();
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // Sanitizer builds keep unloaded libraries mapped on purpose (see loader.cpp).
   EXPECT_FALSE(mapped(file));
+#endif
   std::ifstream in(out);
   std::string line;
   std::getline(in, line);
