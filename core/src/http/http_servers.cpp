@@ -14,11 +14,16 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/socket.h>
+
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponseImpl.h>
 #include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/TCPServer.h>
@@ -263,10 +268,9 @@ class Connections {
       for (auto& e : live_) {
         const std::int64_t d = e->deadline_ms.load(std::memory_order_acquire);
         if (d == 0 || now < d || e->timed_out.exchange(true)) continue;
-        try {
-          e->socket.shutdownReceive();  // the blocked header read sees the end of input
-        } catch (const Poco::Exception&) {
-        }
+        // The blocked header read sees the end of input. On the descriptor itself, so that a TLS
+        // socket (whose shutdownReceive() is not a plain shutdown) is cut the same way.
+        ::shutdown(e->socket.impl()->sockfd(), SHUT_RD);
       }
     }
   }
@@ -403,17 +407,20 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 class Server {
  public:
   explicit Server(const HttpServerOptions& o) {
-    if (!o.tls_certificate.empty() || !o.tls_private_key.empty())
-      throw std::runtime_error("HTTP listen " + o.listen + ": TLS is not supported by this build");
     std::string listen = o.listen;
     if (!listen.empty() && listen.front() == ':') listen = "0.0.0.0" + listen;
+    if (o.tls_certificate.empty() != o.tls_private_key.empty())
+      throw std::runtime_error("HTTP listen " + o.listen +
+                               ": TLS needs both a certificate and a private key");
     try {
+      if (!o.tls_certificate.empty()) socket_ = tls_socket(o);
       Poco::Net::SocketAddress addr(listen);
       // SO_REUSEADDR for quick restarts, but not SO_REUSEPORT (Poco's default): a second
       // daemon on the same port must fail instead of silently sharing connections.
       socket_.bind(addr, true, false);
       socket_.listen(1024);
     } catch (const Poco::Exception& e) {
+      if (tls_) Poco::Net::uninitializeSSL();
       throw std::runtime_error("HTTP listen " + o.listen + ": " + e.displayText());
     }
     bound_ = socket_.address().toString();
@@ -444,9 +451,26 @@ class Server {
     connections_->abort_all();
     pool_->joinAll();
     server_.reset();
+    socket_.close();
+    if (tls_) Poco::Net::uninitializeSSL();
   }
 
   const std::string& bound() const { return bound_; }
+
+  /** A listening socket that speaks TLS (1.2 or newer) with the given PEM certificate and key. */
+  Poco::Net::ServerSocket tls_socket(const HttpServerOptions& o) {
+    Poco::Net::initializeSSL();
+    tls_ = true;
+    Poco::Net::Context::Params p;
+    p.certificateFile = o.tls_certificate;
+    p.privateKeyFile = o.tls_private_key;
+    p.verificationMode = Poco::Net::Context::VERIFY_NONE;  // clients are not asked for certificates
+    p.loadDefaultCAs = false;
+    p.cipherList = "HIGH:!aNULL:!MD5:!RC4";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return Poco::Net::SecureServerSocket(context);
+  }
 
   /** Called with the owner's mutex held. */
   void add(std::uint64_t owner, std::vector<HttpRoute> routes) {
@@ -477,6 +501,7 @@ class Server {
 
  private:
   Poco::Net::ServerSocket socket_;
+  bool tls_ = false;
   std::string bound_;
   std::unique_ptr<Poco::ThreadPool> pool_;
   RouteTablePtr routes_;

@@ -565,6 +565,10 @@ const Schema& HttpSource::schema() {
           .def("1")
           .range(0, 3600)
           .doc("Seconds sent in Retry-After with 503.")
+          .option("tls_certificate", OptionType::String)
+          .doc("PEM certificate (chain) file: serve HTTPS (TLS 1.2 or newer). Needs `tls_private_key`.")
+          .option("tls_private_key", OptionType::String)
+          .doc("PEM private key file of `tls_certificate`.")
           .option("auth", OptionType::Object)
           .nested(auth_schema())
           .doc("Authentication for every route without its own `auth`.")
@@ -586,6 +590,12 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
   s.server.header_timeout = config.duration("header_timeout");
   s.server.read_timeout = config.duration("read_timeout");
   s.server.keep_alive_timeout = config.duration("keep_alive_timeout");
+  if (config.has("tls_certificate") != config.has("tls_private_key"))
+    throw std::runtime_error(config.where() + ": tls_certificate and tls_private_key go together");
+  if (config.has("tls_certificate")) {
+    s.server.tls_certificate = config.str("tls_certificate");
+    s.server.tls_private_key = config.str("tls_private_key");
+  }
   s.max_body = static_cast<std::size_t>(config.size("max_body"));
   s.body_timeout = config.duration("body_timeout");
   s.emit_timeout = config.duration("emit_timeout");

@@ -27,7 +27,12 @@ source:
 ```
 Metadata: `meta.topic` (the route's path), `meta.header.<name>` (every request header),
 `meta.attr.<param>` (path parameters), `meta.attr.method`, `meta.attr.remote_addr` (client ip:port).
-See plugins/http/README.md.)";
+See plugins/http/README.md.
+
+```yaml conformance
+listen: 127.0.0.1:0
+routes: [{method: POST, path: /conformance}]
+```)";
 
 }  // namespace
 
