@@ -14,7 +14,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <poll.h>
 #include <sys/socket.h>
+
+#include <cerrno>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -303,14 +306,60 @@ void send_status_only(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResp
 }
 
 /**
+ * A server session that waits for the next request with one poll(2). Poco's
+ * Socket::poll() creates, fills and closes an epoll instance on every call:
+ * four system calls per keep-alive request. TLS sockets keep Poco's poll,
+ * which also sees bytes OpenSSL has already decrypted.
+ */
+class Session : public Poco::Net::HTTPServerSession {
+ public:
+  Session(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, bool tls)
+      : HTTPServerSession(socket, params),
+        tls_(tls),
+        first_timeout_ms_(static_cast<int>(params->getTimeout().totalMilliseconds())),
+        keep_alive_ms_(static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds())),
+        max_requests_(params->getMaxKeepAliveRequests()) {}
+
+  /** True when another request's bytes are there (or came within the timeout). */
+  bool next_request() {
+    if (!socket().impl()->initialized()) return false;
+    const bool first = served_ == 0;
+    if (!first && !getKeepAlive()) return false;
+    ++served_;
+    if (buffered() > 0) return true;
+    const int timeout = first ? first_timeout_ms_ : keep_alive_ms_;
+    if (tls_)
+      return socket().poll(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout) * 1000),
+                           Poco::Net::Socket::SELECT_READ);
+    pollfd p{socket().impl()->sockfd(), POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+  }
+
+  /** Keep-alive allowed for one more request (max_keep_alive_requests; 0: unlimited). */
+  bool may_keep_alive() const { return max_requests_ <= 0 || served_ < max_requests_; }
+
+ private:
+  const bool tls_;
+  const int first_timeout_ms_;
+  const int keep_alive_ms_;
+  const int max_requests_;
+  int served_ = 0;
+};
+
+/**
  * Poco's HTTPServerConnection loop, with the header deadline, 408 on header
  * timeouts and the connection limit added.
  */
 class Connection : public Poco::Net::TCPServerConnection {
  public:
   Connection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-             RouteTablePtr routes, std::shared_ptr<Connections> connections)
+             RouteTablePtr routes, std::shared_ptr<Connections> connections, bool tls)
       : TCPServerConnection(socket),
+        tls_(tls),
         params_(std::move(params)),
         routes_(std::move(routes)),
         connections_(std::move(connections)) {}
@@ -334,9 +383,9 @@ class Connection : public Poco::Net::TCPServerConnection {
       ~Leave() { c.leave(e); }
     } leave{*connections_, entry};
 
-    Poco::Net::HTTPServerSession session(socket(), params_);
+    Session session(socket(), params_, tls_);
     const std::int64_t header_ms = connections_->header_timeout().count();
-    while (!connections_->stopping() && session.hasMoreRequests()) {
+    while (!connections_->stopping() && session.next_request()) {
       entry->deadline_ms.store(Connections::now_ms() + header_ms, std::memory_order_release);
       try {
         Poco::Net::HTTPServerResponseImpl response(session);
@@ -349,7 +398,7 @@ class Connection : public Poco::Net::TCPServerConnection {
         }
         response.setDate(Poco::Timestamp());
         response.setVersion(request.getVersion());
-        response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.canKeepAlive());
+        response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.may_keep_alive());
         response.set("Server", "sluice");
         Dispatch dispatch(routes_->load(std::memory_order_acquire));
         if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
@@ -359,7 +408,7 @@ class Connection : public Poco::Net::TCPServerConnection {
           response.setContentLength(0);
           response.send();
         }
-        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.canKeepAlive());
+        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.may_keep_alive());
       } catch (const Poco::Net::NoMessageException&) {
         if (entry->timed_out.load())
           send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
@@ -383,6 +432,7 @@ class Connection : public Poco::Net::TCPServerConnection {
   }
 
  private:
+  const bool tls_;
   Poco::Net::HTTPServerParams::Ptr params_;
   RouteTablePtr routes_;
   std::shared_ptr<Connections> connections_;
@@ -391,16 +441,20 @@ class Connection : public Poco::Net::TCPServerConnection {
 class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
   ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, RouteTablePtr routes,
-                    std::shared_ptr<Connections> connections)
-      : params_(std::move(params)), routes_(std::move(routes)), connections_(std::move(connections)) {}
+                    std::shared_ptr<Connections> connections, bool tls)
+      : params_(std::move(params)),
+        routes_(std::move(routes)),
+        connections_(std::move(connections)),
+        tls_(tls) {}
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new Connection(socket, params_, routes_, connections_);
+    return new Connection(socket, params_, routes_, connections_, tls_);
   }
 
  private:
   Poco::Net::HTTPServerParams::Ptr params_;
   RouteTablePtr routes_;
   std::shared_ptr<Connections> connections_;
+  bool tls_;
 };
 
 /** One listening server and its routes. */
@@ -439,8 +493,8 @@ class Server {
         std::make_shared<const RouteTable>());
     connections_ =
         std::make_shared<Connections>(std::max<std::size_t>(1, o.max_connections), o.header_timeout);
-    server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(params, routes_, connections_),
-                                                     *pool_, socket_, params);
+    server_ = std::make_unique<Poco::Net::TCPServer>(
+        new ConnectionFactory(params, routes_, connections_, tls_), *pool_, socket_, params);
     server_->start();
   }
 
