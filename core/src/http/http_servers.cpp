@@ -377,13 +377,14 @@ class Connection : public Poco::Net::TCPServerConnection {
       }
       return;
     }
+    Session session(socket(), params_, tls_);
+    // Declared after the session, so it runs before the session's destructor closes the
+    // descriptor: the watchdog must never shut a closed (and maybe reused) descriptor.
     struct Leave {
       Connections& c;
       std::shared_ptr<Connections::Entry>& e;
       ~Leave() { c.leave(e); }
     } leave{*connections_, entry};
-
-    Session session(socket(), params_, tls_);
     const std::int64_t header_ms = connections_->header_timeout().count();
     while (!connections_->stopping() && session.next_request()) {
       entry->deadline_ms.store(Connections::now_ms() + header_ms, std::memory_order_release);

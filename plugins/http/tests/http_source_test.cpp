@@ -242,3 +242,33 @@ TEST(HttpSource, DuplicateRouteIsAConfigError) {
     EXPECT_NE(std::string(e.what()).find("declared twice"), std::string::npos) << e.what();
   }
 }
+
+TEST(HttpSource, SourcesOnOneAddressShareTheServer) {
+  Harness h;
+  const int port = free_port();
+  const std::string listen = "127.0.0.1:" + std::to_string(port);
+  h.start(
+      "pipelines:\n"
+      "  a:\n"
+      "    source: {type: http, listen: \"" +
+      listen +
+      "\", routes: [{method: POST, path: /a}]}\n"
+      "    sinks: [{type: capture, name: a}]\n"
+      "  b:\n"
+      "    source: {type: http, listen: \"" +
+      listen +
+      "\", routes: [{method: POST, path: /b}]}\n"
+      "    sinks: [{type: capture, name: b}]\n");
+  wait_listening(port);
+  // Both pipelines' routes registered: wait until each answers (the two sources start independently).
+  for (const char* path : {"/a", "/b"}) {
+    int status = 0;
+    for (int i = 0; i < 200 && status != 200; ++i) {
+      status = call(port, "POST", path, R"({"to": 1})").status;
+      if (status != 200) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(status, 200) << path;
+  }
+  EXPECT_EQ(h.captured("a").size(), 1u);
+  EXPECT_EQ(h.captured("b").size(), 1u);
+}
