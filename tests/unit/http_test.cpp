@@ -229,3 +229,19 @@ TEST(HttpServers, ConnectionsBeyondTheLimitGet503) {
   }
   EXPECT_EQ(r.status, 503);
 }
+
+TEST(HttpServers, OversizeHeaderIs431) {
+  HttpServersImpl http;
+  auto reg = http.add(local(), {{"GET", "/health", text("ok")}});
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress(reg->bound_address()));
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  const std::string req = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10000, 'b') + "\r\n\r\n";
+  s.sendBytes(req.data(), static_cast<int>(req.size()));
+  std::string reply;
+  char buf[1024];
+  try {
+    for (int n; (n = s.receiveBytes(buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+  } catch (const Poco::Exception&) {
+  }
+  EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply;
+}

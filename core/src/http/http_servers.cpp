@@ -306,6 +306,16 @@ void send_status_only(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResp
 }
 
 /**
+ * Poco's parser enforces the header limits (request line 16 KiB, field name 256 bytes, value
+ * 8 KiB, 100 fields) and says so only in its message.
+ */
+bool header_too_large(const std::string& message) {
+  return message.find("Field name too long") != std::string::npos ||
+         message.find("Field value too long") != std::string::npos ||
+         message.find("Too many header fields") != std::string::npos;
+}
+
+/**
  * A server session that waits for the next request with one poll(2). Poco's
  * Socket::poll() creates, fills and closes an epoll instance on every call:
  * four system calls per keep-alive request. TLS sockets keep Poco's poll,
@@ -419,6 +429,9 @@ class Connection : public Poco::Net::TCPServerConnection {
         if (entry->timed_out.load())
           send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
                            "request headers too slow");
+        else if (header_too_large(e.message()))
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                           "request header too large: " + e.message());
         else
           send_status_only(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
                            "malformed request: " + e.message());
