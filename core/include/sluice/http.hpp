@@ -32,16 +32,28 @@ struct HttpRoute {
   HttpHandler handler;
 };
 
-/** Settings of one listening server. The first registration on an address fixes them. */
+/**
+ * Settings of one listening server. The first registration on an address fixes them.
+ *
+ * Poco serves each connection on one thread for the connection's whole life
+ * (keep-alive included), so `max_threads` is how many clients are served at
+ * once; further connections wait in a queue of `max_queued`, and beyond
+ * `max_connections` open connections new ones get 503 and are closed.
+ * A client cannot hold a thread by being slow: `read_timeout` bounds every
+ * wait for bytes, and `header_timeout` bounds the whole request line and
+ * headers once their first byte arrived (a client trickling a byte a
+ * second gets 408). Bodies are read by the handlers, which bound them.
+ */
 struct HttpServerOptions {
   std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free port
   std::size_t max_threads = 16;
-  std::size_t max_queued = 256;        ///< accepted connections waiting for a thread
-  std::size_t max_connections = 1024;
-  std::chrono::milliseconds read_timeout{10000};   ///< header and body read timeout
+  std::size_t max_queued = 256;                     ///< accepted connections waiting for a thread
+  std::size_t max_connections = 1024;               ///< open connections (served and queued); beyond: 503
+  std::chrono::milliseconds read_timeout{10000};    ///< longest wait for any bytes (headers and body)
+  std::chrono::milliseconds header_timeout{10000};  ///< request line and headers, from their first byte
   std::chrono::milliseconds keep_alive_timeout{15000};
-  std::size_t max_keep_alive_requests = 0;         ///< 0: unlimited
-  std::string tls_certificate;  ///< PEM paths; TLS when both are set
+  std::size_t max_keep_alive_requests = 0;  ///< 0: unlimited
+  std::string tls_certificate;              ///< PEM paths; TLS when both are set
   std::string tls_private_key;
 };
 
@@ -62,7 +74,8 @@ class HttpServers {
    * needed. Throws std::runtime_error when the address cannot be bound or a
    * route clashes with one already registered there.
    */
-  virtual std::unique_ptr<HttpRegistration> add(const HttpServerOptions& options, std::vector<HttpRoute> routes) = 0;
+  virtual std::unique_ptr<HttpRegistration> add(const HttpServerOptions& options,
+                                                std::vector<HttpRoute> routes) = 0;
 };
 
 }  // namespace sluice

@@ -7,17 +7,31 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <nlohmann/json.hpp>
@@ -130,11 +144,11 @@ void send_json_error(Poco::Net::HTTPServerResponse& res, Poco::Net::HTTPResponse
   res.send() << body;
 }
 
-class Dispatch : public Poco::Net::HTTPRequestHandler {
+class Dispatch {
  public:
   explicit Dispatch(std::shared_ptr<const RouteTable> routes) : routes_(std::move(routes)) {}
 
-  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) override {
+  void handleRequest(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) {
     const std::string& uri = req.getURI();
     const std::string path = uri.substr(0, uri.find_first_of("?#"));
     const auto parts = split_path(path);
@@ -179,41 +193,310 @@ class Dispatch : public Poco::Net::HTTPRequestHandler {
   std::shared_ptr<const RouteTable> routes_;
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+using RouteTablePtr = std::shared_ptr<std::atomic<std::shared_ptr<const RouteTable>>>;
+
+/**
+ * Live connections of one server, and the watchdog that enforces the header
+ * deadline. Poco's socket timeout bounds each wait for bytes, but a client
+ * sending a byte every second never hits it; the watchdog shuts the
+ * receiving side of such a connection, so its thread is free again.
+ */
+class Connections {
  public:
-  explicit Factory(std::shared_ptr<std::atomic<std::shared_ptr<const RouteTable>>> routes)
-      : routes_(std::move(routes)) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new Dispatch(routes_->load(std::memory_order_acquire));
+  struct Entry {
+    Poco::Net::StreamSocket socket;
+    std::atomic<std::int64_t> deadline_ms{0};  ///< steady clock; 0: none
+    std::atomic<bool> timed_out{false};
+  };
+
+  Connections(std::size_t max, std::chrono::milliseconds header_timeout)
+      : max_(max), header_timeout_(header_timeout), watchdog_([this] { watch(); }) {}
+
+  ~Connections() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      quit_ = true;
+    }
+    cv_.notify_all();
+    watchdog_.join();
+  }
+
+  /** Registers a connection; nullptr when the server is at its connection limit or stopping. */
+  std::shared_ptr<Entry> enter(const Poco::Net::StreamSocket& socket) {
+    std::lock_guard lock(mu_);
+    if (stop_ || live_.size() >= max_) return nullptr;
+    auto e = std::make_shared<Entry>();
+    e->socket = socket;
+    live_.push_back(e);
+    return e;
+  }
+
+  void leave(const std::shared_ptr<Entry>& e) {
+    std::lock_guard lock(mu_);
+    live_.erase(std::remove(live_.begin(), live_.end(), e), live_.end());
+  }
+
+  /** Aborts every connection (server shutdown): blocked reads return, threads end. */
+  void abort_all() {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+    for (auto& e : live_) {
+      try {
+        e->socket.shutdown();
+      } catch (const Poco::Exception&) {
+      }
+    }
+  }
+
+  bool stopping() const {
+    std::lock_guard lock(mu_);
+    return stop_;
+  }
+
+  std::chrono::milliseconds header_timeout() const { return header_timeout_; }
+
+  static std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   }
 
  private:
-  std::shared_ptr<std::atomic<std::shared_ptr<const RouteTable>>> routes_;
+  void watch() {
+    std::unique_lock lock(mu_);
+    while (!quit_) {
+      cv_.wait_for(lock, std::chrono::milliseconds{100});
+      const std::int64_t now = now_ms();
+      for (auto& e : live_) {
+        const std::int64_t d = e->deadline_ms.load(std::memory_order_acquire);
+        if (d == 0 || now < d || e->timed_out.exchange(true)) continue;
+        // The blocked header read sees the end of input. On the descriptor itself, so that a TLS
+        // socket (whose shutdownReceive() is not a plain shutdown) is cut the same way.
+        ::shutdown(e->socket.impl()->sockfd(), SHUT_RD);
+      }
+    }
+  }
+
+  const std::size_t max_;
+  const std::chrono::milliseconds header_timeout_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool quit_ = false;
+  std::vector<std::shared_ptr<Entry>> live_;
+  std::thread watchdog_;
+};
+
+void send_status_only(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResponse::HTTPStatus status,
+                      const std::string& message) {
+  try {
+    Poco::Net::HTTPServerResponseImpl response(session);
+    response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+    response.setStatusAndReason(status);
+    response.setKeepAlive(false);
+    response.setContentType("application/json");
+    const std::string body = nlohmann::json{{"error", message}}.dump();
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  } catch (...) {
+    // The client is gone; nothing to tell it.
+  }
+  session.setKeepAlive(false);
+}
+
+/**
+ * Poco's parser enforces the header limits (request line 16 KiB, field name 256 bytes, value
+ * 8 KiB, 100 fields) and says so only in its message.
+ */
+bool header_too_large(const std::string& message) {
+  return message.find("Field name too long") != std::string::npos ||
+         message.find("Field value too long") != std::string::npos ||
+         message.find("Too many header fields") != std::string::npos;
+}
+
+/**
+ * A server session that waits for the next request with one poll(2). Poco's
+ * Socket::poll() creates, fills and closes an epoll instance on every call:
+ * four system calls per keep-alive request. TLS sockets keep Poco's poll,
+ * which also sees bytes OpenSSL has already decrypted.
+ */
+class Session : public Poco::Net::HTTPServerSession {
+ public:
+  Session(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, bool tls)
+      : HTTPServerSession(socket, params),
+        tls_(tls),
+        first_timeout_ms_(static_cast<int>(params->getTimeout().totalMilliseconds())),
+        keep_alive_ms_(static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds())),
+        max_requests_(params->getMaxKeepAliveRequests()) {}
+
+  /** True when another request's bytes are there (or came within the timeout). */
+  bool next_request() {
+    if (!socket().impl()->initialized()) return false;
+    const bool first = served_ == 0;
+    if (!first && !getKeepAlive()) return false;
+    ++served_;
+    if (buffered() > 0) return true;
+    const int timeout = first ? first_timeout_ms_ : keep_alive_ms_;
+    if (tls_)
+      return socket().poll(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout) * 1000),
+                           Poco::Net::Socket::SELECT_READ);
+    pollfd p{socket().impl()->sockfd(), POLLIN, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+  }
+
+  /** Keep-alive allowed for one more request (max_keep_alive_requests; 0: unlimited). */
+  bool may_keep_alive() const { return max_requests_ <= 0 || served_ < max_requests_; }
+
+ private:
+  const bool tls_;
+  const int first_timeout_ms_;
+  const int keep_alive_ms_;
+  const int max_requests_;
+  int served_ = 0;
+};
+
+/**
+ * Poco's HTTPServerConnection loop, with the header deadline, 408 on header
+ * timeouts and the connection limit added.
+ */
+class Connection : public Poco::Net::TCPServerConnection {
+ public:
+  Connection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+             RouteTablePtr routes, std::shared_ptr<Connections> connections, bool tls)
+      : TCPServerConnection(socket),
+        tls_(tls),
+        params_(std::move(params)),
+        routes_(std::move(routes)),
+        connections_(std::move(connections)) {}
+
+  void run() override {
+    auto entry = connections_->enter(socket());
+    if (!entry) {
+      static const char reply[] =
+          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: "
+          "0\r\n\r\n";
+      try {
+        socket().sendBytes(reply, sizeof reply - 1);
+        socket().shutdown();
+      } catch (const Poco::Exception&) {
+      }
+      return;
+    }
+    Session session(socket(), params_, tls_);
+    // Declared after the session, so it runs before the session's destructor closes the
+    // descriptor: the watchdog must never shut a closed (and maybe reused) descriptor.
+    struct Leave {
+      Connections& c;
+      std::shared_ptr<Connections::Entry>& e;
+      ~Leave() { c.leave(e); }
+    } leave{*connections_, entry};
+    const std::int64_t header_ms = connections_->header_timeout().count();
+    while (!connections_->stopping() && session.next_request()) {
+      entry->deadline_ms.store(Connections::now_ms() + header_ms, std::memory_order_release);
+      try {
+        Poco::Net::HTTPServerResponseImpl response(session);
+        Poco::Net::HTTPServerRequestImpl request(response, session, params_);
+        entry->deadline_ms.store(0, std::memory_order_release);
+        if (entry->timed_out.load()) {  // the deadline passed just as the headers completed
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
+                           "request headers too slow");
+          break;
+        }
+        response.setDate(Poco::Timestamp());
+        response.setVersion(request.getVersion());
+        response.setKeepAlive(params_->getKeepAlive() && request.getKeepAlive() && session.may_keep_alive());
+        response.set("Server", "sluice");
+        Dispatch dispatch(routes_->load(std::memory_order_acquire));
+        if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
+          response.sendContinue();
+        dispatch.handleRequest(request, response);
+        if (!response.sent()) {
+          response.setContentLength(0);
+          response.send();
+        }
+        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.may_keep_alive());
+      } catch (const Poco::Net::NoMessageException&) {
+        if (entry->timed_out.load())
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
+                           "request headers too slow");
+        break;
+      } catch (const Poco::Net::MessageException& e) {
+        if (entry->timed_out.load())
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
+                           "request headers too slow");
+        else if (header_too_large(e.message()))
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                           "request header too large: " + e.message());
+        else
+          send_status_only(session, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
+                           "malformed request: " + e.message());
+        break;
+      } catch (const Poco::TimeoutException&) {
+        send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT, "request read timed out");
+        break;
+      } catch (const Poco::Exception&) {
+        break;  // network error: the connection is gone
+      }
+    }
+  }
+
+ private:
+  const bool tls_;
+  Poco::Net::HTTPServerParams::Ptr params_;
+  RouteTablePtr routes_;
+  std::shared_ptr<Connections> connections_;
+};
+
+class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, RouteTablePtr routes,
+                    std::shared_ptr<Connections> connections, bool tls)
+      : params_(std::move(params)),
+        routes_(std::move(routes)),
+        connections_(std::move(connections)),
+        tls_(tls) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new Connection(socket, params_, routes_, connections_, tls_);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr params_;
+  RouteTablePtr routes_;
+  std::shared_ptr<Connections> connections_;
+  bool tls_;
 };
 
 /** One listening server and its routes. */
 class Server {
  public:
   explicit Server(const HttpServerOptions& o) {
-    if (!o.tls_certificate.empty() || !o.tls_private_key.empty())
-      throw std::runtime_error("HTTP listen " + o.listen + ": TLS is not supported by this build");
     std::string listen = o.listen;
     if (!listen.empty() && listen.front() == ':') listen = "0.0.0.0" + listen;
+    if (o.tls_certificate.empty() != o.tls_private_key.empty())
+      throw std::runtime_error("HTTP listen " + o.listen +
+                               ": TLS needs both a certificate and a private key");
     try {
+      if (!o.tls_certificate.empty()) socket_ = tls_socket(o);
       Poco::Net::SocketAddress addr(listen);
       // SO_REUSEADDR for quick restarts, but not SO_REUSEPORT (Poco's default): a second
       // daemon on the same port must fail instead of silently sharing connections.
       socket_.bind(addr, true, false);
-      socket_.listen(128);
+      socket_.listen(1024);
     } catch (const Poco::Exception& e) {
+      if (tls_) Poco::Net::uninitializeSSL();
       throw std::runtime_error("HTTP listen " + o.listen + ": " + e.displayText());
     }
     bound_ = socket_.address().toString();
     const int threads = static_cast<int>(std::max<std::size_t>(1, o.max_threads));
     pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, threads), threads);
-    auto* params = new Poco::Net::HTTPServerParams;
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(threads);
-    params->setMaxQueued(static_cast<int>(o.max_queued));
+    params->setMaxQueued(static_cast<int>(std::max<std::size_t>(1, o.max_queued)));
     params->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(o.read_timeout.count()) * 1000));
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(
@@ -222,18 +505,40 @@ class Server {
     params->setServerName("sluice");
     routes_ = std::make_shared<std::atomic<std::shared_ptr<const RouteTable>>>(
         std::make_shared<const RouteTable>());
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(routes_), *pool_, socket_, params);
+    connections_ =
+        std::make_shared<Connections>(std::max<std::size_t>(1, o.max_connections), o.header_timeout);
+    server_ = std::make_unique<Poco::Net::TCPServer>(
+        new ConnectionFactory(params, routes_, connections_, tls_), *pool_, socket_, params);
     server_->start();
   }
 
   ~Server() {
-    // Abort keep-alive connections: waiting for idle clients would delay shutdown by the keep-alive timeout.
-    server_->stopAll(true);
-    server_.reset();
+    // Stop accepting, then abort open connections: waiting for idle keep-alive clients would
+    // delay shutdown by the keep-alive timeout. Handlers still running finish on their own.
+    server_->stop();
+    connections_->abort_all();
     pool_->joinAll();
+    server_.reset();
+    socket_.close();
+    if (tls_) Poco::Net::uninitializeSSL();
   }
 
   const std::string& bound() const { return bound_; }
+
+  /** A listening socket that speaks TLS (1.2 or newer) with the given PEM certificate and key. */
+  Poco::Net::ServerSocket tls_socket(const HttpServerOptions& o) {
+    Poco::Net::initializeSSL();
+    tls_ = true;
+    Poco::Net::Context::Params p;
+    p.certificateFile = o.tls_certificate;
+    p.privateKeyFile = o.tls_private_key;
+    p.verificationMode = Poco::Net::Context::VERIFY_NONE;  // clients are not asked for certificates
+    p.loadDefaultCAs = false;
+    p.cipherList = "HIGH:!aNULL:!MD5:!RC4";
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, p);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+    return Poco::Net::SecureServerSocket(context);
+  }
 
   /** Called with the owner's mutex held. */
   void add(std::uint64_t owner, std::vector<HttpRoute> routes) {
@@ -264,10 +569,12 @@ class Server {
 
  private:
   Poco::Net::ServerSocket socket_;
+  bool tls_ = false;
   std::string bound_;
   std::unique_ptr<Poco::ThreadPool> pool_;
-  std::shared_ptr<std::atomic<std::shared_ptr<const RouteTable>>> routes_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  RouteTablePtr routes_;
+  std::shared_ptr<Connections> connections_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;
 };
 
 std::string normalise_listen(const std::string& listen) {
