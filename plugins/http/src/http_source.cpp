@@ -692,17 +692,21 @@ void HttpSource::run(SourceContext& ctx) {
                                  [s = shared_, m = methods + ", OPTIONS"](
                                      Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
                                      const PathParams&) { s->preflight(m, req, res); }});
-  try {
-    registration_ = ctx.http().add(shared_->server, std::move(routes));
-  } catch (const std::exception& e) {
-    throw std::runtime_error(ctx.id() + ": " + e.what());
-  }
-  ctx.log().info("listening on http://", registration_->bound_address(), " for ", listing);
+  // Open before the routes exist: the first request must not find the source still starting.
   {
     std::lock_guard lock(shared_->mu);
     shared_->sctx = &ctx;
     shared_->open = true;
   }
+  try {
+    registration_ = ctx.http().add(shared_->server, std::move(routes));
+  } catch (const std::exception& e) {
+    std::lock_guard lock(shared_->mu);
+    shared_->open = false;
+    shared_->sctx = nullptr;
+    throw std::runtime_error(ctx.id() + ": " + e.what());
+  }
+  ctx.log().info("listening on http://", registration_->bound_address(), " for ", listing);
   while (!ctx.wait_stop(std::chrono::hours(1))) {
   }
   // New requests now get 503; the ones already in the pipeline are answered when their
