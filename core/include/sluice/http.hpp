@@ -37,8 +37,10 @@ struct HttpRoute {
  *
  * Poco serves each connection on one thread for the connection's whole life
  * (keep-alive included), so `max_threads` is how many clients are served at
- * once; further connections wait in a queue of `max_queued`, and beyond
- * `max_connections` open connections new ones get 503 and are closed.
+ * once; further connections wait in a queue of `max_queued`. Connections are
+ * counted from the moment they are accepted: beyond `max_connections` open
+ * ones (or `max_threads + max_queued`, whichever is lower) a new connection
+ * gets 503 at once and is closed.
  * A client cannot hold a thread by being slow: `read_timeout` bounds every
  * wait for bytes, and `header_timeout` bounds the whole request line and
  * headers once their first byte arrived (a client trickling a byte a

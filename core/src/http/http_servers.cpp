@@ -222,10 +222,28 @@ class Connections {
     watchdog_.join();
   }
 
-  /** Registers a connection; nullptr when the server is at its connection limit or stopping. */
+  /**
+   * Counts a connection from the moment it is accepted (queued for a thread or served);
+   * false when the server is at its connection limit or stopping. Every true is matched by
+   * one closed().
+   */
+  bool admit() {
+    std::lock_guard lock(mu_);
+    if (stop_ || open_ >= max_) return false;
+    ++open_;
+    return true;
+  }
+
+  /** An admitted connection ended (its thread finished with it). */
+  void closed() {
+    std::lock_guard lock(mu_);
+    if (open_ > 0) --open_;
+  }
+
+  /** Registers a served connection with the watchdog; nullptr when stopping. */
   std::shared_ptr<Entry> enter(const Poco::Net::StreamSocket& socket) {
     std::lock_guard lock(mu_);
-    if (stop_ || live_.size() >= max_) return nullptr;
+    if (stop_) return nullptr;
     auto e = std::make_shared<Entry>();
     e->socket = socket;
     live_.push_back(e);
@@ -284,6 +302,7 @@ class Connections {
   std::condition_variable cv_;
   bool stop_ = false;
   bool quit_ = false;
+  std::size_t open_ = 0;  ///< admitted and not yet closed: queued or served
   std::vector<std::shared_ptr<Entry>> live_;
   std::thread watchdog_;
 };
@@ -378,18 +397,12 @@ class Connection : public Poco::Net::TCPServerConnection {
 
   void run() override {
     (void)published_.load(std::memory_order_acquire);  // see ConnectionFactory::published_
+    struct Closed {
+      Connections& c;
+      ~Closed() { c.closed(); }
+    } closed{*connections_};  // admitted by AdmissionFilter when it was accepted
     auto entry = connections_->enter(socket());
-    if (!entry) {
-      static const char reply[] =
-          "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: "
-          "0\r\n\r\n";
-      try {
-        socket().sendBytes(reply, sizeof reply - 1);
-        socket().shutdown();
-      } catch (const Poco::Exception&) {
-      }
-      return;
-    }
+    if (!entry) return;  // the server is stopping
     Session session(socket(), params_, tls_);
     // Declared after the session, so it runs before the session's destructor closes the
     // descriptor: the watchdog must never shut a closed (and maybe reused) descriptor.
@@ -484,6 +497,42 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
   std::atomic<bool> published_{false};
 };
 
+/**
+ * Counts connections as they are accepted, before they wait in Poco's queue for a thread, and
+ * answers those beyond the limit with 503 at once. (Poco's own queue limit closes a connection
+ * without a word, and a count kept only by running connections cannot see the queue.)
+ */
+class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
+ public:
+  AdmissionFilter(std::shared_ptr<Connections> connections, bool tls)
+      : connections_(std::move(connections)), tls_(tls) {}
+
+  bool accept(const Poco::Net::StreamSocket& socket) override {
+    if (connections_->admit()) return true;
+    if (tls_) return false;  // no handshake yet: plain bytes would be garbage to the client
+    static const std::string reply = [] {
+      const std::string body = nlohmann::json{{"error", "too many connections, retry later"}}.dump();
+      return "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: "
+             "application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    const int fd = socket.impl()->sockfd();
+    // A fresh socket's send buffer is empty: this does not block the acceptor. The request bytes
+    // already received are read away first, so that closing does not reset the connection and
+    // discard the answer on the client's side.
+    char sink[4096];
+    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    (void)::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    return false;
+  }
+
+ private:
+  std::shared_ptr<Connections> connections_;
+  const bool tls_;
+};
+
 /** One listening server and its routes. */
 class Server {
  public:
@@ -509,7 +558,12 @@ class Server {
     pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, threads), threads);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(threads);
-    params->setMaxQueued(static_cast<int>(std::max<std::size_t>(1, o.max_queued)));
+    // Open connections (queued or served) are bounded by AdmissionFilter; Poco's queue limit,
+    // which closes connections without an answer, is set so that it is never the one reached.
+    const std::size_t open_limit =
+        std::max<std::size_t>(1, std::min(o.max_connections, static_cast<std::size_t>(threads) +
+                                                                 std::max<std::size_t>(1, o.max_queued)));
+    params->setMaxQueued(static_cast<int>(open_limit) + 1);
     params->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(o.read_timeout.count()) * 1000));
     params->setKeepAlive(true);
     params->setKeepAliveTimeout(
@@ -518,10 +572,10 @@ class Server {
     params->setServerName("sluice");
     routes_ = std::make_shared<std::atomic<std::shared_ptr<const RouteTable>>>(
         std::make_shared<const RouteTable>());
-    connections_ =
-        std::make_shared<Connections>(std::max<std::size_t>(1, o.max_connections), o.header_timeout);
+    connections_ = std::make_shared<Connections>(open_limit, o.header_timeout);
     server_ = std::make_unique<Poco::Net::TCPServer>(
         new ConnectionFactory(params, routes_, connections_, tls_), *pool_, socket_, params);
+    server_->setConnectionFilter(new AdmissionFilter(connections_, tls_));
   }
 
   /** Starts accepting; called once the first routes are in, so no request sees an empty table. */

@@ -586,7 +586,7 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
   const auto max_conn = static_cast<std::size_t>(config.integer("max_connections"));
   s.server.max_threads = max_conn;
   s.server.max_queued = max_conn;
-  s.server.max_connections = max_conn;
+  s.server.max_connections = 2 * max_conn;  // served + waiting, as documented above
   s.server.header_timeout = config.duration("header_timeout");
   s.server.read_timeout = config.duration("read_timeout");
   s.server.keep_alive_timeout = config.duration("keep_alive_timeout");
