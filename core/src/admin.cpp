@@ -52,8 +52,14 @@ AdminEndpoint::AdminEndpoint(HttpServers& http, const std::string& listen, const
                       reply(res, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                             metrics.render_prometheus());
                     }});
-  routes.push_back({"GET", "/health", [](Req&, Res& res, const PathParams&) {
-                      reply(res, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
+  // Unhealthy once a pipeline's source has failed: it stays down until a reload or restart,
+  // so a container health check or a supervisor should act on it.
+  routes.push_back({"GET", "/health", [&runtime](Req&, Res& res, const PathParams&) {
+                      const auto failed = runtime.failed_pipelines();
+                      if (failed.empty()) return reply(res, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
+                      std::string text = "unhealthy: source failed in pipeline";
+                      for (const auto& name : failed) text += " '" + name + "'";
+                      reply(res, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "text/plain", text + "\n");
                     }});
   routes.push_back({"GET", "/ready", [&runtime](Req&, Res& res, const PathParams&) {
                       if (runtime.ready())

@@ -122,6 +122,8 @@ class Pipeline {
   void stop();
   void reopen_sinks();
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+  /** True when the source's run() threw (the pipeline drained and stays down). */
+  bool source_failed() const noexcept { return source_failed_.load(std::memory_order_acquire); }
   const PipelineSpec& spec() const noexcept { return spec_; }
   nlohmann::json status() const;
 

@@ -270,6 +270,14 @@ bool Runtime::ready() const {
   return impl_->ready.load();
 }
 
+std::vector<std::string> Runtime::failed_pipelines() const {
+  std::vector<std::string> names;
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& [name, p] : impl_->pipelines)
+    if (p->source_failed()) names.push_back(name);
+  return names;
+}
+
 bool Runtime::finished() const {
   return impl_->all_finished();
 }

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,8 @@ class Runtime {
 
   /** True once every pipeline and service started. */
   bool ready() const;
+  /** Names of the pipelines whose source failed (for /health); empty when all are well. */
+  std::vector<std::string> failed_pipelines() const;
   /** True when every source has ended and every queue is empty (finite runs). */
   bool finished() const;
   /** Blocks until finished() or @p timeout; returns finished(). */
