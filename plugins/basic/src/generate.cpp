@@ -36,7 +36,8 @@ std::vector<Piece> compile_string(const std::string& s, const std::string& where
     }
     if (open > i) out.push_back(Piece{Piece::Literal, s.substr(i, open - i), 0, 0, {}});
     std::size_t close = s.find('}', open);
-    if (close == std::string::npos) throw std::runtime_error(where + ": unterminated '{' in template string '" + s + "'");
+    if (close == std::string::npos)
+      throw std::runtime_error(where + ": unterminated '{' in template string '" + s + "'");
     std::string tok = s.substr(open + 1, close - open - 1);
     Piece p;
     if (tok == "seq") {
@@ -63,13 +64,15 @@ std::vector<Piece> compile_string(const std::string& s, const std::string& where
       std::size_t start = 0;
       while (true) {
         auto comma = args.find(',', start);
-        p.choices.push_back(args.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        p.choices.push_back(
+            args.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
     } else {
-      throw std::runtime_error(where + ": unknown generator {" + tok +
-                               "}; expected {seq}, {random_int:MIN:MAX}, {random_choice:a,b}, {uuid} or {now}");
+      throw std::runtime_error(
+          where + ": unknown generator {" + tok +
+          "}; expected {seq}, {random_int:MIN:MAX}, {random_choice:a,b}, {uuid} or {now}");
     }
     out.push_back(std::move(p));
     i = close + 1;
@@ -116,12 +119,18 @@ class Generate : public sluice::Source {
         count_(endless_ ? 0 : static_cast<std::uint64_t>(cfg.integer("count"))),
         rate_(cfg.number("rate")),
         batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
-        acked_metric_(ctx.metrics().counter("sluice_generate_acknowledged_total",
-                                            "Generated events whose acknowledgement completed as delivered")) {
+        acked_metric_(
+            ctx.metrics().counter("sluice_generate_acknowledged_total",
+                                  "Generated events whose acknowledgement completed as delivered")) {
     prototype_ = cfg.has("template") ? yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
     if (!prototype_.is_object()) throw std::runtime_error(cfg.where("template") + ": template must be a map");
     std::vector<std::string> path;
     collect_leaves(prototype_, path, leaves_);
+    // Each event starts as a copy of the prototype: leaves that become numbers
+    // are numbers there already, and the others hold strings whose buffers
+    // set_leaf() overwrites in place, so the copy is the only allocation.
+    for (const Leaf& leaf : leaves_)
+      walk(prototype_, leaf.path) = leaf.numeric ? sluice::Json(0) : sluice::Json("");
     if (rate_ > 0) batch_size_ = std::max<std::size_t>(1, std::min<std::size_t>(batch_size_, rate_ / 20));
   }
 
@@ -141,8 +150,8 @@ class Generate : public sluice::Source {
         auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(static_cast<double>(emitted_) / rate_));
         auto now = std::chrono::steady_clock::now();
-        if (due > now &&
-            ctx.wait_stop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1)))
+        if (due > now && ctx.wait_stop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
+                                       std::chrono::milliseconds(1)))
           break;
       }
       sluice::Batch batch;
@@ -183,8 +192,8 @@ class Generate : public sluice::Source {
     return *cur;
   }
 
-  static void set_leaf(sluice::Json& j, const Leaf& leaf, std::uint64_t seq, std::int64_t ts, std::mt19937_64& rng,
-                       std::string& scratch) {
+  static void set_leaf(sluice::Json& j, const Leaf& leaf, std::uint64_t seq, std::int64_t ts,
+                       std::mt19937_64& rng, std::string& scratch) {
     sluice::Json& target = walk(j, leaf.path);
     if (leaf.numeric) {
       const Piece& p = leaf.pieces[0];
@@ -194,11 +203,21 @@ class Generate : public sluice::Source {
     scratch.clear();
     for (const Piece& p : leaf.pieces) {
       switch (p.kind) {
-        case Piece::Literal: scratch += p.text; break;
-        case Piece::Seq: scratch += std::to_string(seq); break;
-        case Piece::RandomInt: scratch += std::to_string(random_int(p, rng)); break;
-        case Piece::RandomChoice: scratch += p.choices[rng() % p.choices.size()]; break;
-        case Piece::Now: scratch += std::to_string(ts); break;
+        case Piece::Literal:
+          scratch += p.text;
+          break;
+        case Piece::Seq:
+          scratch += std::to_string(seq);
+          break;
+        case Piece::RandomInt:
+          scratch += std::to_string(random_int(p, rng));
+          break;
+        case Piece::RandomChoice:
+          scratch += p.choices[rng() % p.choices.size()];
+          break;
+        case Piece::Now:
+          scratch += std::to_string(ts);
+          break;
         case Piece::Uuid: {
           static const char* hex = "0123456789abcdef";
           std::uint64_t a = rng(), b = rng();
@@ -215,7 +234,7 @@ class Generate : public sluice::Source {
         }
       }
     }
-    target = scratch;
+    target.get_ref<std::string&>().assign(scratch);
   }
 
   static std::int64_t random_int(const Piece& p, std::mt19937_64& rng) {
@@ -240,26 +259,37 @@ class Generate : public sluice::Source {
 const sluice::Schema& generate_schema() {
   static const sluice::Schema s =
       sluice::SchemaBuilder()
-          .option("count", sluice::OptionType::Int).def("-1").range(-1, std::nullopt)
+          .option("count", sluice::OptionType::Int)
+          .def("-1")
+          .range(-1, std::nullopt)
           .doc("How many events to generate; -1 (the default) generates without end, 0 none.")
-          .option("rate", sluice::OptionType::Float).def("0").range(0, std::nullopt)
+          .option("rate", sluice::OptionType::Float)
+          .def("0")
+          .range(0, std::nullopt)
           .doc("Events per second; 0 is as fast as the pipeline takes them.")
           .option("template", sluice::OptionType::Any)
-          .doc("A map: the event. String values may contain {seq} (1, 2, ...), {random_int:MIN:MAX}, "
-               "{random_choice:a,b,c}, {uuid} and {now} (ms since the epoch); a string that is exactly {seq} "
-               "or {random_int:..} becomes a number. Default: {seq: \"{seq}\"}.")
-          .option("batch_size", sluice::OptionType::Int).def("1024").range(1, 1000000)
+          .doc(
+              "A map: the event. String values may contain {seq} (1, 2, ...), {random_int:MIN:MAX}, "
+              "{random_choice:a,b,c}, {uuid} and {now} (ms since the epoch); a string that is exactly {seq} "
+              "or {random_int:..} becomes a number. Default: {seq: \"{seq}\"}.")
+          .option("batch_size", sluice::OptionType::Int)
+          .def("1024")
+          .range(1, 1000000)
           .doc("Events per emitted batch (smaller when a rate is set).")
           .build();
   return s;
 }
 
 const char* const generate_docs =
-    "Generates events from a template, for tests, demos and benchmarks. One acknowledgement per batch; at exit "
+    "Generates events from a template, for tests, demos and benchmarks. One acknowledgement per batch; at "
+    "exit "
     "it logs `acknowledged N events`.\n\n"
-    "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: \"{random_int:1:1000}\", "
+    "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: "
+    "\"{random_int:1:1000}\", "
     "item_id: \"{random_int:1:5000}\"}\n```\n";
 
-sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Generate(ctx, cfg); }
+sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) {
+  return new Generate(ctx, cfg);
+}
 
 }  // namespace sluice_basic
