@@ -170,6 +170,8 @@ def benthos_bin():
 
 
 def print_ratio(label, a, b, attr="rate"):
+    if a is None or b is None:
+        return
     x, y = getattr(a, attr, None), getattr(b, attr, None)
     if x and y:
         print(f"ratio {label}: {x / y:.2f}x")
@@ -246,14 +248,11 @@ def bench_b1(args):
 
 def report_b1(res):
     by = {r.name: r for r in res}
-    s = by.get("sluice generate->filter->null")
-    for r in res[1:]:
-        if r.name.startswith("sluice"):
-            continue
-        print_ratio(f"sluice/{r.name.split(' ')[0]}", s, r)
-    sp, bp = by.get("sluice, pinned to one core"), by.get("benthos, pinned to one core")
-    if sp and bp:
-        print_ratio("sluice/benthos, both pinned to one core", sp, bp)
+    s, sp = by.get("sluice generate->filter->null"), by.get("sluice, pinned to one core")
+    print_ratio("sluice/benthos", s, by.get("benthos v4.60.0 (peer)"))
+    print_ratio("sluice/benthos, both pinned to one core", sp, by.get("benthos, pinned to one core"))
+    print_ratio("sluice/python3 loop", s, by.get("python3 loop (peer)"))
+    print_ratio("sluice unpinned/pinned", s, sp)
 
 
 def bench_startup_idle(args):
@@ -295,7 +294,12 @@ class _Paths:
         self.mock_cluster_bin = os.path.join(ROOT, build, "bin", "sluice-mock-cluster")
 
 
-def _test_lib():
+def _test_lib(needs_kafka_python=False):
+    if needs_kafka_python:
+        try:
+            import kafka  # noqa: F401 - Debian's python3-kafka creates the real broker's topics
+        except ImportError:
+            sys.exit("the real-broker benchmarks need Debian's python3-kafka: run bench.py with /usr/bin/python3")
     sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
     import sluice_test  # noqa: E402 - tests/lib is put on the path only when a Kafka bench runs
     return sluice_test
@@ -320,15 +324,17 @@ def kcat_produce_file(bootstrap, topic, path, mock):
     return argv
 
 
-def access_log_pipeline(tmp, topic, group):
+def access_log_pipeline(tmp, topic, group, sink_options=None):
     """pipelines/access-log.yaml's `access-log` pipeline as shipped (not its sample generator), with a
-    fresh consumer group; KAFKA_BROKERS and ACCESS_LOG come from the environment as usual."""
+    fresh consumer group (and @sink_options on its file sink); KAFKA_BROKERS and ACCESS_LOG come from
+    the environment as usual."""
     import yaml
     with open(os.path.join(ROOT, "pipelines", "access-log.yaml")) as f:
         doc = yaml.safe_load(f)
     pipeline = doc["pipelines"]["access-log"]
     pipeline["source"].update({"group": group, "topics": [topic]})
-    path = os.path.join(tmp, "access-log.bench.yaml")
+    pipeline["sinks"][0].update(sink_options or {})
+    path = os.path.join(tmp, f"access-log.{group}.yaml")
     with open(path, "w") as f:
         yaml.safe_dump({"pipelines": {"access-log": pipeline}}, f)
     return path
@@ -345,6 +351,15 @@ def kafka_contestants(args, bootstrap, topic, n, mock, tmp, tag):
     env = {"KAFKA_BROKERS": bootstrap, "ACCESS_LOG": out, "SLUICE_ADMIN_LISTEN": "off"}
     pipe = access_log_pipeline(tmp, topic, f"sluice-{run}")
     res.append(run_until_lines(f"sluice kafka->file ({tag})", [sluice_bin(args.build), "run", pipe], out, n, env))
+
+    # The shipped pipeline fsyncs every write before acknowledging it; the peers never fsync. With
+    # `fsync: interval` lines are acknowledged once written to the OS (a process crash loses
+    # nothing, as with the peers) and fsynced every second.
+    out = os.path.join(tmp, "sluice-interval.log")
+    env = dict(env, ACCESS_LOG=out)
+    pipe = access_log_pipeline(tmp, topic, f"sluice-interval-{run}", {"fsync": "interval"})
+    res.append(run_until_lines(f"sluice, fsync: interval ({tag})", [sluice_bin(args.build), "run", pipe], out, n,
+                               env))
 
     out = os.path.join(tmp, "kcat.log")
     with open(out, "wb") as f:
@@ -369,9 +384,9 @@ def kafka_contestants(args, bootstrap, topic, n, mock, tmp, tag):
 
 
 def report_k1(res):
-    s = res[0]
-    for r in res[1:]:
-        print_ratio(f"steady {s.name.split(' (')[0]} / {r.name}", s, r, "steady")
+    for s in res[:2]:
+        for r in res[2:]:
+            print_ratio(f"steady {s.name.split(' (')[0]} / {r.name}", s, r, "steady")
 
 
 def preload(bootstrap, topic, views, tmp, mock):
@@ -399,7 +414,7 @@ def bench_k1(args):
 
 def bench_k1_real(args):
     """K1 on a real Apache Kafka broker (tests/fixtures/kafka, one KRaft node)."""
-    lib = _test_lib()
+    lib = _test_lib(needs_kafka_python=True)
     from kafka_broker import KafkaBroker
     n = args.k_events
     with tempfile.TemporaryDirectory(prefix="sluice-k1-") as tmp, KafkaBroker(partitions=16) as broker:
@@ -422,6 +437,19 @@ def k2_contestants(args, bootstrap, n, mock, tmp, tag, make_topic):
     pipe = os.path.join(HERE, "pipelines", "k2-generate-kafka.yaml")
     res = [run_measured(f"sluice generate->kafka ({tag})", [sluice_bin(args.build), "run", pipe], env, n)]
     res.append(run_measured(f"kcat -P ({tag})", kcat_produce_file(bootstrap, "k2-kcat", path, mock), None, n))
+    # Each write() waits for the delivery reports of its batch before the next starts (concurrency 1,
+    # order kept): a fixed cost per batch, so the same with 10000 events per write.
+    import yaml
+    with open(pipe) as f:
+        doc = yaml.safe_load(f)
+    doc["pipelines"]["k2"]["queue_max_events"] = 20000
+    doc["pipelines"]["k2"]["sinks"][0]["batch_max_events"] = 10000
+    big = os.path.join(tmp, "k2-big-batches.yaml")
+    with open(big, "w") as f:
+        yaml.safe_dump(doc, f)
+    make_topic("k2-sluice-big")
+    env["K2_TOPIC"] = "k2-sluice-big"
+    res.append(run_measured(f"sluice, 10000 events per write ({tag})", [sluice_bin(args.build), "run", big], env, n))
     return res
 
 
@@ -437,7 +465,7 @@ def bench_k2(args):
 
 def bench_k2_real(args):
     """K2 on a real Apache Kafka broker."""
-    _test_lib()
+    _test_lib(needs_kafka_python=True)
     from kafka_broker import KafkaBroker
     n = args.k_events
     with tempfile.TemporaryDirectory(prefix="sluice-k2-") as tmp, KafkaBroker(partitions=16) as broker:
@@ -448,6 +476,7 @@ def bench_k2_real(args):
 
 def report_k2(res):
     print_ratio("sluice/kcat -P", res[0], res[1])
+    print_ratio("sluice (10000 events per write)/kcat -P", res[2], res[1])
 
 
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
