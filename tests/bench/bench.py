@@ -295,6 +295,7 @@ class _Paths:
 
 
 def _test_lib(needs_kafka_python=False):
+    """tests/lib/sluice_test (MockCluster, ...), imported on first use so importing bench.py does no work."""
     if needs_kafka_python:
         try:
             import kafka  # noqa: F401 - Debian's python3-kafka creates the real broker's topics
@@ -317,7 +318,7 @@ def page_views(n, seed=1):
 
 
 def kcat_produce_file(bootstrap, topic, path, mock):
-    """kcat -P of a file of KEY<TAB>JSON lines; returns the measured Result."""
+    """The kcat -P command that produces a file of KEY<TAB>JSON lines, one message per line."""
     argv = ["kcat", "-P", "-b", bootstrap, "-t", topic, "-K", "\t", "-l", path]
     if mock:
         argv += ["-X", "receive.message.max.bytes=1000000000"]
