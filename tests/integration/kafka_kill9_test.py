@@ -30,18 +30,22 @@ def main(env):
         out = env.path("data", "access.log")
         run_env = {"KAFKA_BROKERS": cluster.bootstrap, "ACCESS_LOG": out}
         # The access-log pipeline as shipped, with a session timeout short enough that the restarted
-        # process gets the killed one's partitions within the test's time.
+        # process gets the killed one's partitions within the test's time. It drains 400k views in
+        # well under a second, so to kill it midway with both a committed part and a tail: commits
+        # every 100 ms, and 100 lines per fsynced write (at least 4000 fsyncs in all).
         pipeline = derived_access_log_pipeline(env, {"rdkafka.session.timeout.ms": 6000,
-                                                     "rdkafka.heartbeat.interval.ms": 500})
+                                                     "rdkafka.heartbeat.interval.ms": 500,
+                                                     "commit_interval": "100ms"},
+                                               {"batch_max_events": 100})
         first = Sluice(env, [pipeline], extra_env=run_env, name="first", admin=True)
         with first:
             # Kill once some offsets are committed, so both a committed part and a tail exist.
             wait_until(lambda: first.check_alive() or (first.metric("sluice_kafka_commits_total") or 0) >= 1, 40,
-                       "a first offset commit (sluice_kafka_commits_total)")
+                       "a first offset commit (sluice_kafka_commits_total)", interval=0.01)
             # ... and once more lines are written after it: those are the uncommitted tail.
             after_commit = count_lines(out)
             wait_until(lambda: first.check_alive() or count_lines(out) >= min(after_commit + 5000, total), 20,
-                       "lines written after the first commit")
+                       "lines written after the first commit", interval=0.005)
             first.kill9()
         before = read_lines(out)
         check(len(before) < total, "the first run wrote everything (%d) before the kill: nothing tested" % len(before))

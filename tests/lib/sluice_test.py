@@ -66,15 +66,17 @@ class Env:
         return os.path.join(self.source_dir, "pipelines", name)
 
 
-def derived_access_log_pipeline(env, source_options):
+def derived_access_log_pipeline(env, source_options, sink_options=None):
     """pipelines/access-log.yaml's `access-log` pipeline alone (no sample generator), its Kafka source
     given @source_options on top (e.g. a short session timeout for tests that kill -9 a member: a killed
-    member keeps its partitions until its session expires, 45 s by librdkafka's default)."""
+    member keeps its partitions until its session expires, 45 s by librdkafka's default), and its file
+    sink @sink_options."""
     import yaml
     with open(env.pipeline("access-log.yaml")) as f:
         doc = yaml.safe_load(f)
     pipeline = doc["pipelines"]["access-log"]
     pipeline["source"].update(source_options)
+    pipeline["sinks"][0].update(sink_options or {})
     return env.write("access-log.derived.yaml", yaml.safe_dump({"pipelines": {"access-log": pipeline}}))
 
 

@@ -91,6 +91,13 @@ class Event {
    * available; otherwise @p error (if given) receives the reason.
    */
   bool parse(std::string* error = nullptr) const;
+  /**
+   * Checks that the payload is JSON, as parse() does, but leaves a small
+   * payload unparsed when a scanner is sure of it: field references then read
+   * it without building the parsed fields (no allocation per member). Use it
+   * where a source must refuse what is not JSON but rarely needs the fields.
+   */
+  bool validate(std::string* error = nullptr) const;
   /** True when fields are parsed (or the event was built from JSON). */
   bool has_fields() const noexcept { return state_ != State::Bytes; }
 

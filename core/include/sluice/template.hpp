@@ -34,6 +34,8 @@ class FieldPath {
   /**
    * Reads the value as JSON (metadata values are converted); nullopt when missing.
    * Payload references parse the payload on first use: throws ParseError when it is not JSON.
+   * A small unparsed payload (up to 2 KiB) is read by scanning its text instead, with the same
+   * result and the same ParseError, and stays unparsed.
    */
   std::optional<Json> get(const Event& event) const;
   /** Appends the value as text (strings raw, others as JSON); false when missing. */

@@ -3,9 +3,13 @@
 // middle of a plugin's code and reload/stop happen on one thread.
 #include <signal.h>
 
+#include <pthread.h>
+
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <iostream>
+#include <thread>
 
 #include "admin.hpp"
 #include "app/commands.hpp"
@@ -19,12 +23,16 @@
 namespace sluice::app {
 namespace {
 
+/** Sent by the daemon to itself when every pipeline has finished (never acted on alone). */
+constexpr int kFinishedSignal = SIGUSR2;
+
 sigset_t daemon_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, kFinishedSignal);
   return set;
 }
 
@@ -111,6 +119,19 @@ int run_command(const CliOptions& opts) {
   }
   log->info("ready");
 
+  // A run of finite sources ends as soon as its last event is acknowledged rather than at the
+  // next 100 ms tick of the loop below: this thread wakes the loop, which still decides.
+  std::atomic<bool> watch_stop{false};
+  const pthread_t main_thread = pthread_self();
+  std::thread finish_watch([&] {
+    while (!watch_stop.load()) {
+      if (runtime.wait_finished(std::chrono::milliseconds(100))) {
+        pthread_kill(main_thread, kFinishedSignal);
+        return;
+      }
+    }
+  });
+
   int exit_code = exit_ok;
   for (;;) {
     const int sig = wait_signal(signals, std::chrono::milliseconds(100));
@@ -128,6 +149,8 @@ int run_command(const CliOptions& opts) {
       break;
     }
   }
+  watch_stop = true;
+  finish_watch.join();
   try {
     runtime.stop();
   } catch (const std::exception& e) {

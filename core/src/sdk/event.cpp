@@ -3,6 +3,8 @@
 
 #include <chrono>
 
+#include "sdk/json_scan.hpp"
+
 namespace sluice {
 
 namespace {
@@ -67,6 +69,12 @@ bool Event::parse(std::string* error) const {
   }
   state_ = State::Both;
   return true;
+}
+
+bool Event::validate(std::string* error) const {
+  if (state_ != State::Bytes) return true;
+  if (payload_.size() <= detail::kScanMaxBytes && detail::scan_valid(payload_)) return true;
+  return parse(error);  // unsure or invalid: the parser decides, and says why
 }
 
 const Json& Event::fields() const {

@@ -2,6 +2,8 @@
 // per event without allocating beyond the output string.
 #include "sluice/template.hpp"
 
+#include "sdk/json_scan.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -189,10 +191,25 @@ std::optional<FieldPath> FieldPath::parse(std::string_view text, std::string* er
   return f;
 }
 
+namespace {
+
+/** A small unparsed payload: read the field from the text, without building the DOM. */
+bool scannable(const Event& event) {
+  return !event.has_fields() && event.payload().size() <= detail::kScanMaxBytes;
+}
+
+}  // namespace
+
 std::optional<Json> FieldPath::get(const Event& event) const {
   const Metadata& m = event.meta;
   switch (kind_) {
     case Kind::Field: {
+      if (scannable(event)) {
+        std::string_view text;
+        const detail::Scan r = detail::scan_path(event.payload(), parts_, text);
+        if (r == detail::Scan::Missing) return std::nullopt;
+        if (r == detail::Scan::Found) return detail::scanned_to_json(text);
+      }
       const Json* v = walk(event.fields(), parts_, parts_.size());
       if (!v) return std::nullopt;
       return *v;
@@ -234,6 +251,15 @@ bool FieldPath::append_text(const Event& event, std::string& out) const {
   const Metadata& m = event.meta;
   switch (kind_) {
     case Kind::Field: {
+      if (scannable(event)) {
+        std::string_view text;
+        const detail::Scan r = detail::scan_path(event.payload(), parts_, text);
+        if (r == detail::Scan::Missing) return false;
+        if (r == detail::Scan::Found) {
+          if (!detail::append_scanned(text, out)) append_json(out, detail::scanned_to_json(text));
+          return true;
+        }
+      }
       const Json* v = walk(event.fields(), parts_, parts_.size());
       if (!v) return false;
       append_json(out, *v);

@@ -1,7 +1,9 @@
 // `generate` source: events from a JSON template, for tests, demos and benchmarks.
 #include "generate.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <random>
 #include <thread>
 
@@ -36,7 +38,8 @@ std::vector<Piece> compile_string(const std::string& s, const std::string& where
     }
     if (open > i) out.push_back(Piece{Piece::Literal, s.substr(i, open - i), 0, 0, {}});
     std::size_t close = s.find('}', open);
-    if (close == std::string::npos) throw std::runtime_error(where + ": unterminated '{' in template string '" + s + "'");
+    if (close == std::string::npos)
+      throw std::runtime_error(where + ": unterminated '{' in template string '" + s + "'");
     std::string tok = s.substr(open + 1, close - open - 1);
     Piece p;
     if (tok == "seq") {
@@ -63,13 +66,15 @@ std::vector<Piece> compile_string(const std::string& s, const std::string& where
       std::size_t start = 0;
       while (true) {
         auto comma = args.find(',', start);
-        p.choices.push_back(args.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        p.choices.push_back(
+            args.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
         if (comma == std::string::npos) break;
         start = comma + 1;
       }
     } else {
-      throw std::runtime_error(where + ": unknown generator {" + tok +
-                               "}; expected {seq}, {random_int:MIN:MAX}, {random_choice:a,b}, {uuid} or {now}");
+      throw std::runtime_error(
+          where + ": unknown generator {" + tok +
+          "}; expected {seq}, {random_int:MIN:MAX}, {random_choice:a,b}, {uuid} or {now}");
     }
     out.push_back(std::move(p));
     i = close + 1;
@@ -116,12 +121,14 @@ class Generate : public sluice::Source {
         count_(endless_ ? 0 : static_cast<std::uint64_t>(cfg.integer("count"))),
         rate_(cfg.number("rate")),
         batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
-        acked_metric_(ctx.metrics().counter("sluice_generate_acknowledged_total",
-                                            "Generated events whose acknowledgement completed as delivered")) {
+        acked_metric_(
+            ctx.metrics().counter("sluice_generate_acknowledged_total",
+                                  "Generated events whose acknowledgement completed as delivered")) {
     prototype_ = cfg.has("template") ? yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
     if (!prototype_.is_object()) throw std::runtime_error(cfg.where("template") + ": template must be a map");
     std::vector<std::string> path;
     collect_leaves(prototype_, path, leaves_);
+    compile_text();
     if (rate_ > 0) batch_size_ = std::max<std::size_t>(1, std::min<std::size_t>(batch_size_, rate_ / 20));
   }
 
@@ -133,7 +140,6 @@ class Generate : public sluice::Source {
   void run(sluice::SourceContext& ctx) override {
     std::mt19937_64 rng(std::random_device{}());
     const auto start = std::chrono::steady_clock::now();
-    std::string scratch;
     while (!ctx.stopping() && (endless_ || emitted_ < count_)) {
       std::size_t n = batch_size_;
       if (!endless_) n = std::min<std::uint64_t>(n, count_ - emitted_);
@@ -141,8 +147,8 @@ class Generate : public sluice::Source {
         auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                std::chrono::duration<double>(static_cast<double>(emitted_) / rate_));
         auto now = std::chrono::steady_clock::now();
-        if (due > now &&
-            ctx.wait_stop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) + std::chrono::milliseconds(1)))
+        if (due > now && ctx.wait_stop(std::chrono::duration_cast<std::chrono::milliseconds>(due - now) +
+                                       std::chrono::milliseconds(1)))
           break;
       }
       sluice::Batch batch;
@@ -159,10 +165,7 @@ class Generate : public sluice::Source {
       });
       const std::int64_t ts = sluice::now_ms();
       for (std::size_t i = 0; i < n; ++i) {
-        sluice::Json j = prototype_;
-        const std::uint64_t seq = emitted_ + i + 1;
-        for (const Leaf& leaf : leaves_) set_leaf(j, leaf, seq, ts, rng, scratch);
-        sluice::Event e = sluice::Event::from_json(std::move(j));
+        sluice::Event e(render(emitted_ + i + 1, ts, rng));
         e.timestamp_ms = ts;
         e.ack = ack;
         batch.push_back(std::move(e));
@@ -183,39 +186,106 @@ class Generate : public sluice::Source {
     return *cur;
   }
 
-  static void set_leaf(sluice::Json& j, const Leaf& leaf, std::uint64_t seq, std::int64_t ts, std::mt19937_64& rng,
-                       std::string& scratch) {
-    sluice::Json& target = walk(j, leaf.path);
-    if (leaf.numeric) {
-      const Piece& p = leaf.pieces[0];
-      target = p.kind == Piece::Seq ? static_cast<std::int64_t>(seq) : random_int(p, rng);
-      return;
+  /**
+   * Splits the template's JSON text around its dynamic leaves, so an event is
+   * its payload text written straight from those pieces: one allocation per
+   * event, no parsed fields. Stages that read fields scan or parse the text
+   * lazily, and sinks that send the payload as it is do no JSON work at all.
+   */
+  void compile_text() {
+    auto marker = [](std::size_t i) { return "\x01" + std::to_string(i) + "\x02"; };
+    sluice::Json marked = prototype_;
+    for (std::size_t i = 0; i < leaves_.size(); ++i) walk(marked, leaves_[i].path) = marker(i);
+    const std::string text = marked.dump(-1, ' ', false, sluice::Json::error_handler_t::replace);
+    std::vector<std::pair<std::size_t, std::size_t>> at;  // position in text, leaf
+    for (std::size_t i = 0; i < leaves_.size(); ++i) {
+      const std::string m = sluice::Json(marker(i)).dump();
+      const std::size_t pos = text.find(m);
+      if (pos == std::string::npos || text.find(m, pos + 1) != std::string::npos)
+        throw std::runtime_error("template: control characters \\x01 and \\x02 are not allowed in it");
+      at.emplace_back(pos, i);
     }
-    scratch.clear();
-    for (const Piece& p : leaf.pieces) {
-      switch (p.kind) {
-        case Piece::Literal: scratch += p.text; break;
-        case Piece::Seq: scratch += std::to_string(seq); break;
-        case Piece::RandomInt: scratch += std::to_string(random_int(p, rng)); break;
-        case Piece::RandomChoice: scratch += p.choices[rng() % p.choices.size()]; break;
-        case Piece::Now: scratch += std::to_string(ts); break;
-        case Piece::Uuid: {
-          static const char* hex = "0123456789abcdef";
-          std::uint64_t a = rng(), b = rng();
-          for (int k = 0; k < 32; ++k) {
-            if (k == 8 || k == 12 || k == 16 || k == 20) scratch += '-';
-            std::uint64_t& w = k < 16 ? a : b;
-            char c = hex[w & 15];
-            if (k == 12) c = '4';
-            if (k == 16) c = hex[8 | (w & 3)];
-            scratch += c;
-            w >>= 4;
-          }
-          break;
+    std::sort(at.begin(), at.end());
+    std::size_t from = 0;
+    for (const auto& [pos, leaf] : at) {
+      segments_.push_back(text.substr(from, pos - from));
+      order_.push_back(leaf);
+      from = pos + sluice::Json(marker(leaf)).dump().size();
+    }
+    segments_.push_back(text.substr(from));
+    // Literal text inside dynamic strings is written as JSON string content.
+    auto escape = [](const std::string& raw) {
+      const std::string q = sluice::Json(raw).dump(-1, ' ', false, sluice::Json::error_handler_t::replace);
+      return q.substr(1, q.size() - 2);
+    };
+    for (Leaf& leaf : leaves_)
+      for (Piece& p : leaf.pieces) {
+        if (p.kind == Piece::Literal) p.text = escape(p.text);
+        for (auto& c : p.choices) c = escape(c);
+      }
+    size_hint_ = text.size() + 16;
+  }
+
+  static void append_int(std::string& out, std::int64_t v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    (void)ec;
+    out.append(buf, end);
+  }
+
+  std::string render(std::uint64_t seq, std::int64_t ts, std::mt19937_64& rng) {
+    std::string out;
+    out.reserve(size_hint_);
+    out += segments_[0];
+    for (std::size_t k = 0; k < order_.size(); ++k) {
+      const Leaf& leaf = leaves_[order_[k]];
+      if (leaf.numeric) {
+        const Piece& p = leaf.pieces[0];
+        append_int(out, p.kind == Piece::Seq ? static_cast<std::int64_t>(seq) : random_int(p, rng));
+      } else {
+        out += '"';
+        for (const Piece& p : leaf.pieces) append_piece(out, p, seq, ts, rng);
+        out += '"';
+      }
+      out += segments_[k + 1];
+    }
+    if (out.size() + 16 > size_hint_) size_hint_ = out.size() + 16;
+    return out;
+  }
+
+  static void append_piece(std::string& out, const Piece& p, std::uint64_t seq, std::int64_t ts,
+                           std::mt19937_64& rng) {
+    switch (p.kind) {
+      case Piece::Literal:
+        out += p.text;
+        break;
+      case Piece::Seq:
+        append_int(out, static_cast<std::int64_t>(seq));
+        break;
+      case Piece::RandomInt:
+        append_int(out, random_int(p, rng));
+        break;
+      case Piece::RandomChoice:
+        out += p.choices[rng() % p.choices.size()];
+        break;
+      case Piece::Now:
+        append_int(out, ts);
+        break;
+      case Piece::Uuid: {
+        static const char* hex = "0123456789abcdef";
+        std::uint64_t a = rng(), b = rng();
+        for (int k = 0; k < 32; ++k) {
+          if (k == 8 || k == 12 || k == 16 || k == 20) out += '-';
+          std::uint64_t& w = k < 16 ? a : b;
+          char c = hex[w & 15];
+          if (k == 12) c = '4';
+          if (k == 16) c = hex[8 | (w & 3)];
+          out += c;
+          w >>= 4;
         }
+        break;
       }
     }
-    target = scratch;
   }
 
   static std::int64_t random_int(const Piece& p, std::mt19937_64& rng) {
@@ -231,6 +301,9 @@ class Generate : public sluice::Source {
   sluice::Counter& acked_metric_;
   sluice::Json prototype_;
   std::vector<Leaf> leaves_;
+  std::vector<std::string> segments_;  ///< the template's JSON text between dynamic leaves
+  std::vector<std::size_t> order_;     ///< leaves in the order they appear in the text
+  std::size_t size_hint_ = 64;
   std::uint64_t emitted_ = 0;
   std::shared_ptr<AckCounts> counts_ = std::make_shared<AckCounts>();
 };
@@ -240,26 +313,37 @@ class Generate : public sluice::Source {
 const sluice::Schema& generate_schema() {
   static const sluice::Schema s =
       sluice::SchemaBuilder()
-          .option("count", sluice::OptionType::Int).def("-1").range(-1, std::nullopt)
+          .option("count", sluice::OptionType::Int)
+          .def("-1")
+          .range(-1, std::nullopt)
           .doc("How many events to generate; -1 (the default) generates without end, 0 none.")
-          .option("rate", sluice::OptionType::Float).def("0").range(0, std::nullopt)
+          .option("rate", sluice::OptionType::Float)
+          .def("0")
+          .range(0, std::nullopt)
           .doc("Events per second; 0 is as fast as the pipeline takes them.")
           .option("template", sluice::OptionType::Any)
-          .doc("A map: the event. String values may contain {seq} (1, 2, ...), {random_int:MIN:MAX}, "
-               "{random_choice:a,b,c}, {uuid} and {now} (ms since the epoch); a string that is exactly {seq} "
-               "or {random_int:..} becomes a number. Default: {seq: \"{seq}\"}.")
-          .option("batch_size", sluice::OptionType::Int).def("1024").range(1, 1000000)
+          .doc(
+              "A map: the event. String values may contain {seq} (1, 2, ...), {random_int:MIN:MAX}, "
+              "{random_choice:a,b,c}, {uuid} and {now} (ms since the epoch); a string that is exactly {seq} "
+              "or {random_int:..} becomes a number. Default: {seq: \"{seq}\"}.")
+          .option("batch_size", sluice::OptionType::Int)
+          .def("1024")
+          .range(1, 1000000)
           .doc("Events per emitted batch (smaller when a rate is set).")
           .build();
   return s;
 }
 
 const char* const generate_docs =
-    "Generates events from a template, for tests, demos and benchmarks. One acknowledgement per batch; at exit "
+    "Generates events from a template, for tests, demos and benchmarks. One acknowledgement per batch; at "
+    "exit "
     "it logs `acknowledged N events`.\n\n"
-    "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: \"{random_int:1:1000}\", "
+    "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: "
+    "\"{random_int:1:1000}\", "
     "item_id: \"{random_int:1:5000}\"}\n```\n";
 
-sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Generate(ctx, cfg); }
+sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) {
+  return new Generate(ctx, cfg);
+}
 
 }  // namespace sluice_basic

@@ -219,6 +219,10 @@ std::unique_ptr<KafkaSink::Producer> KafkaSink::make_producer() {
   set_conf(conf.get(), "enable.idempotence", config_.boolean("idempotence") ? "true" : "false", where);
   set_conf(conf.get(), "compression.type", config_.str("compression"), where);
   set_conf(conf.get(), "message.timeout.ms", std::to_string(message_timeout_.count()), where);
+  // write() hands librdkafka a whole batch at once and then waits for its delivery reports, so
+  // lingering (librdkafka's default 5 ms) only delays every batch: against a real broker, 1000-event
+  // batches went from about 60k to 180k events/s (tests/bench, K2). rdkafka.linger.ms overrides.
+  set_conf(conf.get(), "linger.ms", "0", where);
   apply_passthrough(conf.get(), config_);
   p->rk = new_client(RD_KAFKA_PRODUCER, std::move(conf), where);
   p->poller = std::thread([raw = p.get()] {

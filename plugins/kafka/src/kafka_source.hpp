@@ -29,6 +29,11 @@ class KafkaSource : public Source, public ClientBase {
     std::shared_ptr<OffsetTracker> tracker = std::make_shared<OffsetTracker>();
     std::int64_t last_offset = -1;  ///< last offset received (for lag)
   };
+  /** Consecutive messages of one partition in one poll batch: they share one acknowledgement. */
+  struct Run {
+    std::shared_ptr<OffsetTracker> tracker;
+    std::int64_t last = -1;  ///< the run's last offset: its entry in the tracker
+  };
 
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                            void* opaque);
@@ -45,6 +50,8 @@ class KafkaSource : public Source, public ClientBase {
   /** Polls up to batch_size messages into pending_; @p timeout_ms for the first one. */
   void poll_batch(int timeout_ms);
   void handle_message(const rd_kafka_message_t* msg);
+  /** Ends the open run: its last offset goes into the tracker and the source's handle is released. */
+  void close_run();
   PartitionState& partition(const char* topic, std::int32_t partition);
   /** Stores the offsets that moved (only @p only when given). Returns how many were stored. */
   std::size_t store_offsets(const std::vector<PartitionKey>* only = nullptr, bool all = false);
@@ -68,6 +75,8 @@ class KafkaSource : public Source, public ClientBase {
   PartitionState* last_state_ = nullptr;               // cache for consecutive messages of one partition
   const rd_kafka_topic_t* last_rkt_ = nullptr;
   std::int32_t last_partition_ = -1;
+  std::shared_ptr<Run> run_;  // the open run (poll thread only)
+  AckHandle run_ack_;         // the source's own reference to the open run's acknowledgement
   Batch pending_;
   bool paused_ = false;
   bool closing_ = false;
