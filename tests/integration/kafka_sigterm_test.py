@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 """SIGTERM under load: sluice consumes a large topic (mock cluster helper, 8 partitions) into a file;
-SIGTERM midway. After the graceful stop, the group's committed offsets (read with python3-kafka's
+SIGTERM midway. The file is written by the test-only `slow` sink (fsync per write, then a delay), so
+that the topic cannot be drained before the signal however fast the machine is; a remap puts each
+message's partition and offset into the line. After the graceful stop, the group's committed offsets (read with python3-kafka's
 committed()) equal, partition by partition, exactly what was written: offset of the last line + 1.
 """
+import json
 import os
 import sys
 
@@ -32,15 +35,17 @@ pipelines:
       start: earliest
       batch_size: 500
       commit_interval: 5s
+    transforms:
+      - type: remap
+        operations:
+          - set: {p: "{meta.partition}", o: "{meta.offset}"}
     sinks:
-      - type: file
+      - type: slow
         path: %s
-        format: template
-        template: "{meta.partition}\\t{meta.offset}\\t{n}"
-        fsync: batch
+        delay: 20ms
         batch_max_events: 200
 """ % (cluster.bootstrap, out))
-        with Sluice(env, [pipeline], name="sigterm") as s:
+        with Sluice(env, [pipeline], name="sigterm", test_plugins=["slow"]) as s:
             wait_until(lambda: s.check_alive() or count_lines(out) >= total // 4, 40, "a quarter of the topic written")
             code = s.stop(30)
             check(code == 0, "sluice exited %s on SIGTERM:\n%s" % (code, s.log_tail()))
@@ -50,8 +55,8 @@ pipelines:
 
     per_partition = {p: [] for p in range(PARTITIONS)}
     for line in lines:
-        p, off, _ = line.split("\t")
-        per_partition[int(p)].append(int(off))
+        doc = json.loads(line)
+        per_partition[int(doc["p"])].append(int(doc["o"]))
     for p, offsets in per_partition.items():
         check(offsets == list(range(len(offsets))), "partition %d: written offsets are not 0..%d" % (p, len(offsets) - 1))
         want = len(offsets) if offsets else -1

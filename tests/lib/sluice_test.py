@@ -122,13 +122,16 @@ def count_lines(path):
 class Sluice:
     """One `sluice run` process; its stderr goes to a log file shown on failure."""
 
-    def __init__(self, env, pipelines, extra_env=None, name="sluice", admin=False):
+    def __init__(self, env, pipelines, extra_env=None, name="sluice", admin=False, test_plugins=()):
+        """@test_plugins: names of test-only plugin folders (build/test-plugins/NAME, e.g. `slow`)."""
         self.env = env
         self.name = name
         self.admin = "127.0.0.1:%d" % free_port() if admin else None
         conf = env.write("%s.conf.yaml" % name,
                          "plugin_dirs: [%s]\nadmin: {listen: \"%s\"}\ndata_dir: %s\nshutdown_timeout: 20s\n"
-                         % (json.dumps(env.plugin_dir), self.admin or "off", json.dumps(env.path(name + "-data"))))
+                         % (", ".join(json.dumps(d) for d in [env.plugin_dir] + [
+                             os.path.join(env.build_dir, "test-plugins", t) for t in test_plugins]),
+                            self.admin or "off", json.dumps(env.path(name + "-data"))))
         self.args = [env.bin, "run", "--config", conf] + list(pipelines)
         self.proc_env = dict(os.environ)
         self.proc_env.pop("SLUICE_ADMIN_LISTEN", None)
