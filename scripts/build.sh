@@ -12,7 +12,10 @@ if [ -z "${SLUICE_SANITIZE:-}" ]; then
   args+=(-DSLUICE_WERROR=ON)
 else
   # No -Werror here: GCC 12 gives false -Wmaybe-uninitialized inside libstdc++ under -fsanitize.
-  args+=(-DSLUICE_SANITIZE="$SLUICE_SANITIZE" -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g")
+  # -g1 (line tables and functions, inlined frames included) is all sanitizer reports use,
+  # and compiles about a third faster than -g.
+  args+=(-DSLUICE_SANITIZE="$SLUICE_SANITIZE" -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1"
+         "-DCMAKE_C_FLAGS_DEBUG=-O1 -g1")
 fi
 cmake -S . -B "$dir" "${args[@]}" "$@" >/dev/null
 cmake --build "$dir" -j "${SLUICE_JOBS:-$(nproc)}"
