@@ -120,9 +120,11 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   // Prefetch more. With librdkafka's queued.min.messages (100000) and fetch.wait.max.ms (500),
   // draining a backlog of 1M small messages from the mock cluster (what `embedded` is) ran at
   // about 150k messages/s, idle between fetch rounds; with these, above 1M/s (tests/bench, K1).
-  // Prefetched payload stays bounded by queued.max.messages.kbytes (64 MB); rdkafka.* overrides.
+  // Prefetched payload is bounded by queued.max.messages.kbytes: 16 MB (librdkafka's 64 MB is
+  // more than a quarter second of a fast drain needs); rdkafka.* overrides all three.
   set_conf(conf.get(), "queued.min.messages", "1000000", where);
   set_conf(conf.get(), "fetch.wait.max.ms", "100", where);
+  set_conf(conf.get(), "queued.max.messages.kbytes", "16384", where);
   if (brokers_.embedded) {
     // The mock cluster ignores fetch size limits and answers with everything it has.
     set_conf(conf.get(), "receive.message.max.bytes", "1000000000", where);
