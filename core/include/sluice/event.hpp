@@ -30,6 +30,9 @@ class ParseError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/** ASCII case-insensitive equality, as header names and units compare. */
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
 /** One header (Kafka record header, HTTP request header). Order is kept. */
 struct Header {
   std::string name;

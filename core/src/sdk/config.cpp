@@ -2,6 +2,8 @@
 // size syntaxes shared by every option of those types.
 #include "sluice/config.hpp"
 
+#include "sluice/event.hpp"
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -115,14 +117,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 /** Reads a non-negative decimal number ("12", "1.5") from the front of @p s. */

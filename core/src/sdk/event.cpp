@@ -7,8 +7,6 @@
 
 namespace sluice {
 
-namespace {
-
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -19,8 +17,6 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   }
   return true;
 }
-
-}  // namespace
 
 const std::string* Metadata::header(std::string_view name) const noexcept {
   for (const auto& h : headers)

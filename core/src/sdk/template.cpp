@@ -15,14 +15,6 @@ namespace sluice {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 bool parse_index(const std::string& part, std::size_t& out) {
   if (part.empty()) return false;
   auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), out);

@@ -153,14 +153,6 @@ std::string trim_copy(std::string s) {
   return s.substr(i);
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
-
 Auth load_auth(const Config& c) {
   Auth a;
   const std::string type = c.str("type");
