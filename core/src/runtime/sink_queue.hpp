@@ -55,17 +55,23 @@ class SinkQueue {
   /** Queues @p batch against a reservation of @p reserved events (transforms may have changed its size). */
   void push(Batch&& batch, std::size_t reserved) {
     const std::size_t n = batch.size();
+    bool wake = false;
     {
       std::lock_guard lock(mutex_);
       used_ = used_ - reserved + n;
       if (n > 0) {
+        // One wake per empty → non-empty transition: events pushed before the woken worker
+        // runs join its batch instead of waking a worker each (a push source such as http
+        // pushes one event per request; a wake per event made single-event writes). A worker
+        // that lingers for a fuller batch is woken on every push, so it sees the batch fill.
+        wake = queued_ == 0 || lingering_ > 0;
         queued_ += n;
         batches_.push_back(std::move(batch));
         if (depth_) depth_->set(static_cast<std::int64_t>(queued_));
       }
     }
     if (n < reserved) not_full_.notify_all();
-    if (n > 0) not_empty_.notify_one();
+    if (wake) not_empty_.notify_one();
   }
 
   /**
@@ -84,15 +90,22 @@ class SinkQueue {
       if (abort()) return false;
       if (linger.count() > 0 && queued_ < max && !closed_) {
         const auto until = Clock::now() + linger;
+        ++lingering_;
         while (queued_ > 0 && queued_ < max && !closed_ && Clock::now() < until) {
-          if (abort()) return false;
+          if (abort()) {
+            --lingering_;
+            return false;
+          }
           not_empty_.wait_until(lock, until);
         }
+        --lingering_;
         if (queued_ == 0) continue;  // another worker took them while this one lingered
       }
       take(out, max);
+      const bool more = queued_ > 0;  // over max: pushes will not wake anyone for these
       lock.unlock();
       not_full_.notify_all();
+      if (more) not_empty_.notify_one();
       return true;
     }
   }
@@ -170,8 +183,9 @@ class SinkQueue {
   std::condition_variable not_full_;
   std::condition_variable not_empty_;
   std::deque<Batch> batches_;
-  std::size_t queued_ = 0;  // events in batches_
-  std::size_t used_ = 0;    // queued_ plus reservations
+  std::size_t queued_ = 0;     // events in batches_
+  std::size_t used_ = 0;       // queued_ plus reservations
+  std::size_t lingering_ = 0;  // workers in pop() waiting for a batch to fill
   bool closed_ = false;
   const std::size_t max_;
   Gauge* depth_;
