@@ -25,6 +25,14 @@ std::string trim(std::string s) {
 }
 }  // namespace
 
+SchemaBuilder& add_brokers_option(SchemaBuilder&& builder) {
+  return builder.option("brokers", OptionType::StringList)
+      .required()
+      .doc(
+          "Bootstrap brokers: a list or a comma-separated string of host:port; `embedded` for the in-process "
+          "cluster.");
+}
+
 Brokers resolve_brokers(const Config& config, Logger& log) {
   // `brokers` is a StringList: "a:9092,b:9092" arrives as one entry, a YAML list as several.
   std::vector<std::string> parts;

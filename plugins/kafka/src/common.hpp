@@ -66,6 +66,9 @@ struct Brokers {
   std::shared_ptr<EmbeddedCluster> embedded;  ///< set when `embedded`: keeps the cluster alive
 };
 
+/** Declares the `brokers` option, the same for every Kafka plugin. */
+SchemaBuilder& add_brokers_option(SchemaBuilder&& builder);
+
 /** Resolves the `brokers` option (acquiring the embedded cluster when asked for). */
 Brokers resolve_brokers(const Config& config, Logger& log);
 

@@ -113,13 +113,7 @@ struct KafkaSink::Producer : ClientBase {
 
 const Schema& KafkaSink::schema() {
   static const Schema s =
-      SchemaBuilder()
-          .option("brokers", OptionType::StringList)
-          .required()
-          .doc(
-              "Bootstrap brokers: a list or a comma-separated string of host:port; `embedded` for the "
-              "in-process "
-              "cluster.")
+      add_brokers_option(SchemaBuilder())
           .option("topic", OptionType::Template)
           .required()
           .doc("Topic, a template (e.g. `events-{kind}`).")

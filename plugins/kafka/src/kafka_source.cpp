@@ -30,13 +30,7 @@ std::vector<std::pair<std::string, std::int32_t>> keys_of(const rd_kafka_topic_p
 
 const Schema& KafkaSource::schema() {
   static const Schema s =
-      SchemaBuilder()
-          .option("brokers", OptionType::StringList)
-          .required()
-          .doc(
-              "Bootstrap brokers: a list or a comma-separated string of host:port; `embedded` for the "
-              "in-process "
-              "cluster.")
+      add_brokers_option(SchemaBuilder())
           .option("topics", OptionType::StringList)
           .required()
           .doc("Topics to subscribe to; an entry starting with `^` is a regular expression.")
