@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -24,6 +25,46 @@ using PathParams = std::map<std::string, std::string>;
 /** Handles one matched request. Called on a server thread; must be thread-safe. */
 using HttpHandler =
     std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathParams&)>;
+
+/**
+ * An answer given after the handler returned (see HttpDeferrable). Thread-safe:
+ * any thread may send it, once; the first send (or the deadline's) wins.
+ */
+class HttpLaterAnswer {
+ public:
+  virtual ~HttpLaterAnswer() = default;
+  /**
+   * Sends the answer: @p status, a body of @p content_type, and @p headers besides the
+   * ones set on the response before defer(). False when the request was already answered
+   * or its connection is gone (the client then learns nothing).
+   */
+  virtual bool send(int status, const std::string& content_type, const std::string& body,
+                    const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;
+};
+
+/**
+ * Implemented by the responses of the core's HTTP servers. A handler that waits for
+ * something another thread completes (an acknowledgement) can return at once and answer
+ * from that thread: no server thread sleeps for it, and the connection's thread goes on
+ * reading the client's next request. Answers on one connection still go out in request
+ * order: a pipelined request waits until the one before it is answered.
+ *
+ * Usage: `if (auto* d = dynamic_cast<sluice::HttpDeferrable*>(&res)) later = d->defer(...);`
+ */
+class HttpDeferrable {
+ public:
+  /**
+   * Defers the answer. Unless answered before @p deadline, @p on_deadline runs once on
+   * the connection's thread at the deadline (typically sending a 503 through the
+   * answer it is given). Returns nullptr when this connection cannot defer (TLS): the
+   * handler must then answer before it returns. At most once per request.
+   */
+  virtual std::shared_ptr<HttpLaterAnswer> defer(std::chrono::steady_clock::time_point deadline,
+                                                 std::function<void(HttpLaterAnswer&)> on_deadline) = 0;
+
+ protected:
+  ~HttpDeferrable() = default;
+};
 
 /** One route: method and path pattern (`/purchase/{item}`; a last segment `*` matches any rest). */
 struct HttpRoute {

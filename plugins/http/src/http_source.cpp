@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -260,17 +261,23 @@ ReadResult read_body(Poco::Net::HTTPServerRequest& req, std::size_t max, millise
   return ReadResult::Ok;
 }
 
-struct Waiter {
+/**
+ * A request waiting for its acknowledgement. Where the server can defer the answer, the
+ * thread completing the acknowledgement sends it (`reply`); otherwise the request's own
+ * thread waits for `done`.
+ */
+struct Pending {
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
   AckStatus status = AckStatus::Delivered;
+  std::function<void(AckStatus)> reply;  ///< set once the answer is deferred
 };
 
 }  // namespace
 
 /** State the route handlers share with the source; outlives it while a handler runs. */
-struct Shared {
+struct Shared : std::enable_shared_from_this<Shared> {
   PluginContext& pctx;
   std::string id;
   HttpServerOptions server;
@@ -326,8 +333,30 @@ struct Shared {
 
   void fail(Poco::Net::HTTPServerResponse& res, int status, const std::string& message) {
     if (status == 503) res.set("Retry-After", retry_after);
-    answer(res, status, "application/json", Json{{"success", false}, {"message", message}}.dump());
+    answer(res, status, "application/json", error_body(message));
     count(status);
+  }
+
+  /** The same answers, sent later (from the thread that completed the acknowledgement). */
+  void fail(HttpLaterAnswer& later, int status, const std::string& message) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    if (status == 503) headers.emplace_back("Retry-After", retry_after);
+    if (later.send(status, "application/json", error_body(message), headers)) count(status);
+  }
+
+  static std::string error_body(const std::string& message) {
+    return Json{{"success", false}, {"message", message}}.dump();
+  }
+
+  /** Answers a request whose events were acknowledged with @p status. */
+  void acked(const Route& route, HttpLaterAnswer& later, AckStatus status) {
+    if (status == AckStatus::Failed) return fail(later, 503, "the sinks could not store the event; retry later");
+    if (later.send(route.status, route.content_type, route.response)) count(route.status);
+  }
+
+  std::string ack_timeout_message() const {
+    return "not acknowledged by the sinks within " + std::to_string(ack_timeout.count()) +
+           " ms; it may still be delivered, retry later";
   }
 
   void handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
@@ -364,14 +393,12 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
     }
     ++in_flight;
   }
-  struct Done {
-    Shared& s;
-    ~Done() {
-      std::lock_guard lock(s.mu);
-      --s.in_flight;
-      s.cv.notify_all();
-    }
-  } done{*this};
+  // Held until the request is answered, which a deferred answer does after this returns.
+  std::shared_ptr<void> flight(nullptr, [self = shared_from_this()](void*) {
+    std::lock_guard lock(self->mu);
+    --self->in_flight;
+    self->cv.notify_all();
+  });
 
   set_cors(req, res);
   if (!authorised(route.auth, req)) {
@@ -458,16 +485,21 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
   }
   const std::size_t n = batch.size();
 
-  std::shared_ptr<Waiter> waiter;
+  std::shared_ptr<Pending> pending;
   if (route.answer_on_ack) {
-    waiter = std::make_shared<Waiter>();
-    AckHandle ack = Ack::create([waiter](AckStatus st) {
+    pending = std::make_shared<Pending>();
+    AckHandle ack = Ack::create([pending](AckStatus st) {
+      std::function<void(AckStatus)> reply;
       {
-        std::lock_guard lock(waiter->mu);
-        waiter->done = true;
-        waiter->status = st;
+        std::lock_guard lock(pending->mu);
+        pending->done = true;
+        pending->status = st;
+        reply = std::move(pending->reply);
       }
-      waiter->cv.notify_one();
+      if (reply)
+        reply(st);
+      else
+        pending->cv.notify_one();
     });
     for (auto& ev : batch) ev.ack = ack;
   }
@@ -489,13 +521,30 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
   if (result == EmitResult::Stopping) return fail(res, 503, "the pipeline is stopping; retry later");
   events->inc(n);
 
-  if (waiter) {
-    std::unique_lock lock(waiter->mu);
-    if (!waiter->cv.wait_for(lock, ack_timeout, [&] { return waiter->done; }))
-      return fail(res, 503,
-                  "not acknowledged by the sinks within " + std::to_string(ack_timeout.count()) +
-                      " ms; it may still be delivered, retry later");
-    if (waiter->status == AckStatus::Failed)
+  if (pending) {
+    // Answered by the thread that completes the acknowledgement: no server thread sleeps.
+    if (auto* d = dynamic_cast<HttpDeferrable*>(&res)) {
+      auto self = shared_from_this();
+      auto later = d->defer(Clock::now() + ack_timeout,
+                            [self](HttpLaterAnswer& a) { self->fail(a, 503, self->ack_timeout_message()); });
+      if (later) {
+        std::unique_lock lock(pending->mu);
+        if (!pending->done) {
+          pending->reply = [self, r = &route, later, flight = std::move(flight)](AckStatus st) {
+            self->acked(*r, *later, st);
+          };
+          return;
+        }
+        const AckStatus st = pending->status;
+        lock.unlock();
+        return acked(route, *later, st);
+      }
+    }
+    // This connection cannot defer (TLS): its thread waits.
+    std::unique_lock lock(pending->mu);
+    if (!pending->cv.wait_for(lock, ack_timeout, [&] { return pending->done; }))
+      return fail(res, 503, ack_timeout_message());
+    if (pending->status == AckStatus::Failed)
       return fail(res, 503, "the sinks could not store the event; retry later");
   }
   answer(res, route.status, route.content_type, route.response);

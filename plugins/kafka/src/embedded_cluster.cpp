@@ -1,5 +1,7 @@
 #include "embedded_cluster.hpp"
 
+#include "mock_nodelay.h"
+
 #include <cstdio>
 
 namespace sluice::kafka {
@@ -47,6 +49,7 @@ EmbeddedCluster::EmbeddedCluster(Logger& log, const EmbeddedOptions& options)
   mock_ = rd_kafka_mock_cluster_new(owner_.get(), options_.brokers);
   if (!mock_) throw std::runtime_error("embedded Kafka: cannot start the mock cluster");
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_);
+  sluice_mock_cluster_nodelay(bootstrap_.c_str());
   for (const auto& t : options_.topics) ensure_topic(log, t.name, t.partitions);
   log.info("embedded Kafka started: bootstrap ", bootstrap_, " (", options_.brokers, " broker(s))");
   log.warn(
