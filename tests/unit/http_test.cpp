@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
 #include <thread>
 
 #include <Poco/Net/HTTPClientSession.h>
@@ -244,4 +247,137 @@ TEST(HttpServers, OversizeHeaderIs431) {
   } catch (const Poco::Exception&) {
   }
   EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply;
+}
+
+namespace {
+
+/** Deferred answers a test sends itself, from its own thread, when it chooses. */
+struct LaterAnswers {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<std::string, std::shared_ptr<sluice::HttpLaterAnswer>>> waiting;  ///< by arrival
+  std::atomic<int> answered{0};
+  std::vector<int> answered_before;  ///< per request: answers sent when its handler ran
+
+  sluice::HttpHandler handler(std::chrono::milliseconds deadline = std::chrono::seconds(30)) {
+    return [this, deadline](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& res,
+                            const PathParams& params) {
+      res.set("X-Before", "set before defer");
+      auto* d = dynamic_cast<sluice::HttpDeferrable*>(&res);
+      ASSERT_NE(d, nullptr);
+      auto later = d->defer(std::chrono::steady_clock::now() + deadline, [](sluice::HttpLaterAnswer& a) {
+        a.send(503, "text/plain", "late", {{"Retry-After", "1"}});
+      });
+      ASSERT_NE(later, nullptr);
+      std::lock_guard lock(mu);
+      answered_before.push_back(answered.load());
+      waiting.emplace_back(params.at("n"), later);
+      cv.notify_all();
+    };
+  }
+
+  /** Waits for the handler of the @p i-th request (0-based) to have run. */
+  std::shared_ptr<sluice::HttpLaterAnswer> wait_for(std::size_t i, std::string* n = nullptr) {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, std::chrono::seconds(20), [&] { return waiting.size() > i; })) return nullptr;
+    if (n) *n = waiting[i].first;
+    return waiting[i].second;
+  }
+};
+
+std::string read_until_closed(Poco::Net::StreamSocket& s, std::size_t want = std::string::npos) {
+  std::string out;
+  std::vector<char> buf(65536);
+  try {
+    while (out.size() < want) {
+      const int n = s.receiveBytes(buf.data(), static_cast<int>(buf.size()));
+      if (n <= 0) break;
+      out.append(buf.data(), static_cast<std::size_t>(n));
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return out;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(HttpServers, DeferredAnswersAreSentFromAnotherThreadInRequestOrder) {
+  HttpServersImpl http;
+  LaterAnswers answers;
+  auto reg = http.add(local(), {{"GET", "/later/{n}", answers.handler()}});
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress(reg->bound_address()));
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  // Three pipelined requests in one write; the last one closes the connection.
+  const std::string reqs =
+      "GET /later/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /later/2 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /later/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  s.sendBytes(reqs.data(), static_cast<int>(reqs.size()));
+  std::thread acker([&] {
+    for (std::size_t i = 0; i < 3; ++i) {
+      std::string n;
+      auto later = answers.wait_for(i, &n);
+      if (!later) return;
+      EXPECT_TRUE(later->send(200, "text/plain", "answer " + n, {{"X-After", "yes"}}));
+      answers.answered.fetch_add(1);
+      EXPECT_FALSE(later->send(200, "text/plain", "twice")) << "a second answer must be refused";
+    }
+  });
+  const std::string reply = read_until_closed(s);
+  acker.join();
+  const auto a1 = reply.find("answer 1"), a2 = reply.find("answer 2"), a3 = reply.find("answer 3");
+  ASSERT_NE(a3, std::string::npos) << reply;
+  EXPECT_LT(a1, a2);
+  EXPECT_LT(a2, a3);
+  EXPECT_EQ(count_of(reply, "HTTP/1.1 200 OK\r\n"), 3u) << reply;
+  EXPECT_EQ(count_of(reply, "X-Before: set before defer\r\n"), 3u) << reply;
+  EXPECT_EQ(count_of(reply, "X-After: yes\r\n"), 3u) << reply;
+  EXPECT_EQ(reply.find("twice"), std::string::npos);
+  EXPECT_NE(reply.find("Connection: close\r\n"), std::string::npos);
+  // A pipelined request is dispatched only once the one before it was answered.
+  std::lock_guard lock(answers.mu);
+  EXPECT_EQ(answers.answered_before, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(HttpServers, DeferredAnswerPastItsDeadlineGetsTheDeadlineAnswer) {
+  HttpServersImpl http;
+  LaterAnswers answers;
+  auto reg = http.add(local(), {{"GET", "/later/{n}", answers.handler(std::chrono::milliseconds(300))}});
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress(reg->bound_address()));
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  const std::string req = "GET /later/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  s.sendBytes(req.data(), static_cast<int>(req.size()));
+  const std::string reply = read_until_closed(s);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Retry-After: 1\r\n"), std::string::npos);
+  EXPECT_NE(reply.find("\r\n\r\nlate"), std::string::npos);
+  auto later = answers.wait_for(0);
+  ASSERT_NE(later, nullptr);
+  EXPECT_FALSE(later->send(200, "text/plain", "too late")) << "the deadline's answer was the answer";
+}
+
+TEST(HttpServers, DeferredAnswerLargerThanTheSocketBuffersIsWrittenWhole) {
+  HttpServersImpl http;
+  LaterAnswers answers;
+  auto reg = http.add(local(), {{"GET", "/later/{n}", answers.handler()}});
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress(reg->bound_address()));
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  const std::string req = "GET /later/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  s.sendBytes(req.data(), static_cast<int>(req.size()));
+  auto later = answers.wait_for(0);
+  ASSERT_NE(later, nullptr);
+  // The client reads nothing until send() returned: the answering thread must not block on
+  // it; the connection's own thread writes what did not fit.
+  const std::string body(32 << 20, 'x');
+  EXPECT_TRUE(later->send(200, "application/octet-stream", body));
+  const std::string reply = read_until_closed(s);
+  const auto start = reply.find("\r\n\r\n");
+  ASSERT_NE(start, std::string::npos);
+  EXPECT_NE(reply.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
+  EXPECT_EQ(reply.size() - start - 4, body.size());
 }
