@@ -20,7 +20,9 @@ expect_refused() {  # DIR FILE-NAME REASON
   [ ! -e out.txt ] || [ ! -s out.txt ] || fail "$1: the pipeline ran"
 }
 
-expect_refused wrong_abi sluice-test-wrong_abi.so "plugin ABI version 999, this sluice speaks 1"
+abi=$("$SLUICE_BIN" version | sed -n 's/^plugin ABI //p')
+[ -n "$abi" ] || fail "sluice version does not name its plugin ABI"
+expect_refused wrong_abi sluice-test-wrong_abi.so "plugin ABI version 999, this sluice speaks $abi"
 expect_refused no_symbol sluice-test-no_symbol.so "not a sluice plugin: no symbol sluice_plugin_library"
 expect_refused bad_build sluice-test-bad_build.so "rebuild the plugin against this sluice"
 expect_refused dup sluice-test-dup_b.so "duplicate sink plugin 'dup'"

@@ -11,6 +11,7 @@
  */
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -152,15 +153,33 @@ struct WriteResult {
   static WriteResult error(std::string why) { return {Outcome::Error, std::move(why), {}}; }
 };
 
+/** The verdict of an asynchronous write (Sink::write_async); called once, from any thread. */
+using WriteCompletion = std::function<void(WriteResult)>;
+
 /**
  * Writes events out. write() returns only once the events it calls Ok are
  * durably accepted (fsynced as configured, delivery-reported, bulk-indexed).
  * With `concurrency: N` the core calls write() from N threads at once;
  * otherwise calls never overlap.
+ *
+ * A sink whose client reports completions by itself (Kafka's delivery reports)
+ * can say so with asynchronous(): the core then calls write_async() from one
+ * thread, with up to `concurrency` writes in flight, and acknowledges events on
+ * the thread that completes them; nobody waits for a write. Failed writes come
+ * back to the core's thread, which retries them (with write()) or dead-letters them.
  */
 class Sink : public Plugin {
  public:
   virtual WriteResult write(Batch& batch) = 0;
+  /** True when write_async() is implemented (asked once, before the first write). */
+  virtual bool asynchronous() const { return false; }
+  /**
+   * Starts writing @p batch and returns; @p done gets the verdict, exactly once, from any
+   * thread (not necessarily before this returns). The core keeps @p batch alive and
+   * unchanged until then. Must not throw once it has started; a throw before means
+   * nothing was written and @p done will not be called.
+   */
+  virtual void write_async(Batch& batch, WriteCompletion done) { done(write(batch)); }
   /** Called once after the last write on shutdown; flush buffers within the deadline. */
   virtual void flush(std::chrono::milliseconds deadline) { (void)deadline; }
   /** SIGHUP: reopen files (logrotate). */
@@ -232,13 +251,16 @@ PluginDescriptor describe(PluginKind kind, const char* name, const char* descrip
  *     sluice::describe<Null>(sluice::PluginKind::Sink, "null", "...", docs, &null_schema))
  * @endcode
  */
-#define SLUICE_PLUGIN_LIBRARY(LIBNAME, ...)                                                         \
-  extern "C" __attribute__((visibility("default"))) const ::sluice::LibraryDescriptor*             \
-  sluice_plugin_library() {                                                                         \
-    static const ::sluice::PluginDescriptor plugins[] = {__VA_ARGS__};                              \
-    static const ::sluice::LibraryDescriptor lib{SLUICE_ABI_VERSION, sizeof(::sluice::LibraryDescriptor), \
-                                                 SLUICE_BUILD_ID, LIBNAME,                          \
-                                                 static_cast<std::uint32_t>(sizeof(plugins) / sizeof(plugins[0])), \
-                                                 plugins};                                          \
-    return &lib;                                                                                    \
+#define SLUICE_PLUGIN_LIBRARY(LIBNAME, ...)                                            \
+  extern "C" __attribute__((visibility("default"))) const ::sluice::LibraryDescriptor* \
+  sluice_plugin_library() {                                                            \
+    static const ::sluice::PluginDescriptor plugins[] = {__VA_ARGS__};                 \
+    static const ::sluice::LibraryDescriptor lib{                                      \
+        SLUICE_ABI_VERSION,                                                            \
+        sizeof(::sluice::LibraryDescriptor),                                           \
+        SLUICE_BUILD_ID,                                                               \
+        LIBNAME,                                                                       \
+        static_cast<std::uint32_t>(sizeof(plugins) / sizeof(plugins[0])),              \
+        plugins};                                                                      \
+    return &lib;                                                                       \
   }

@@ -18,8 +18,8 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <unistd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -439,7 +439,8 @@ class Answer final : public HttpLaterAnswer {
     out += ' ';
     out += std::to_string(status);
     out += ' ';
-    out += Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+    out +=
+        Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
     out += "\r\n";
     out += headers_;
     for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
@@ -606,7 +607,7 @@ class Connection : public Poco::Net::TCPServerConnection {
           response.send();
         }
         session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() && session.may_keep_alive());
-  } catch (const Poco::Net::NoMessageException&) {
+      } catch (const Poco::Net::NoMessageException&) {
         if (entry->timed_out.load())
           send_status_only(session, Poco::Net::HTTPResponse::HTTP_REQUEST_TIMEOUT,
                            "request headers too slow");

@@ -172,6 +172,7 @@ void Pipeline::build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_lett
   slot.ctx->core_metrics.init(slot.ctx->metrics(), PluginKind::Sink);
   slot.queue = std::make_unique<SinkQueue>(spec_.queue_max_events, slot.ctx->core_metrics.queue_depth);
   slot.plugin = deps_.loader->create<Sink>(*c.plugin, *slot.ctx, c.config);
+  slot.async = slot.plugin->asynchronous();
 }
 
 Pipeline::~Pipeline() {
@@ -361,20 +362,104 @@ void Pipeline::sink_worker(SinkSlot& slot) {
   on_worker_exit(slot);
 }
 
-void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch) {
+void Pipeline::async_sink_worker(SinkSlot& slot) {
+  const std::size_t window = std::max<std::size_t>(slot.spec->concurrency, 1);
+  const std::size_t max = std::max<std::size_t>(slot.spec->batch_max_events, 1);
+  const auto redo_waiting = [&slot] {
+    std::lock_guard lock(slot.async_mu);
+    return !slot.redo.empty();
+  };
+  // Failed writes come back here: stop waiting for new events to deal with them.
+  const auto abort = [&] { return hard_stop_->requested() || redo_waiting(); };
+  ComponentMetrics& m = slot.ctx->core_metrics;
+  const AckStatus ok_status = slot.dead_letter ? AckStatus::DeadLettered : AckStatus::Delivered;
+  for (;;) {
+    settle_redo(slot);
+    {
+      std::unique_lock lock(slot.async_mu);
+      slot.async_cv.wait(lock, [&] { return slot.in_flight < window || !slot.redo.empty(); });
+      if (!slot.redo.empty()) continue;
+      ++slot.in_flight;
+    }
+    auto batch = std::make_shared<Batch>();
+    if (!slot.queue->pop(*batch, max, slot.spec->batch_timeout, abort)) {
+      {
+        std::lock_guard lock(slot.async_mu);
+        --slot.in_flight;
+      }
+      if (redo_waiting() && !hard_stop_->requested()) continue;
+      break;
+    }
+    Batch& events = *batch;
+    // Verdicts that are all Ok are settled on the completing thread (its acks answer the
+    // sources at once); anything else goes back to this thread, which may sleep to retry.
+    WriteCompletion done = [this, &slot, &m, ok_status, batch, t0 = Clock::now()](WriteResult r) mutable {
+      m.batch_latency->observe(std::chrono::duration<double>(Clock::now() - t0).count());
+      std::unique_lock lock(slot.async_mu, std::defer_lock);
+      if (r.per_event.empty() && r.outcome == Outcome::Ok) {
+        m.out->inc(batch->size());
+        release_all(*batch, ok_status);
+        lock.lock();
+      } else {
+        lock.lock();
+        slot.redo.emplace_back(std::move(*batch), std::move(r));
+      }
+      --slot.in_flight;
+      batch.reset();
+      lock.unlock();
+      slot.async_cv.notify_all();
+    };
+    try {
+      slot.plugin->write_async(events, std::move(done));
+    } catch (...) {
+      // Nothing was written and `done` will not be called: settle as a failed write.
+      WriteResult r = WriteResult::retry("write threw: " + exception_text());
+      Batch failed = std::move(events);
+      {
+        std::lock_guard lock(slot.async_mu);
+        --slot.in_flight;
+      }
+      write_with_retry(slot, failed, &r);
+    }
+  }
+  // The queue is closed (or the hard stop came): every write in flight still completes.
+  for (;;) {
+    settle_redo(slot);
+    std::unique_lock lock(slot.async_mu);
+    slot.async_cv.wait(lock, [&] { return slot.in_flight == 0 || !slot.redo.empty(); });
+    if (slot.in_flight == 0 && slot.redo.empty()) break;
+  }
+  on_worker_exit(slot);
+}
+
+void Pipeline::settle_redo(SinkSlot& slot) {
+  std::deque<std::pair<Batch, WriteResult>> items;
+  {
+    std::lock_guard lock(slot.async_mu);
+    items.swap(slot.redo);
+  }
+  for (auto& [batch, result] : items) write_with_retry(slot, batch, &result);
+}
+
+void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first) {
   const ComponentSpec& c = *slot.spec;
   ComponentMetrics& m = slot.ctx->core_metrics;
   const AckStatus ok_status = slot.dead_letter ? AckStatus::DeadLettered : AckStatus::Delivered;
   std::size_t retries = 0;
   while (!batch.empty()) {
-    const auto t0 = Clock::now();
     WriteResult r;
-    try {
-      r = slot.plugin->write(batch);
-    } catch (...) {
-      r = WriteResult::retry("write threw: " + exception_text());
+    if (first) {
+      r = std::move(*first);
+      first = nullptr;
+    } else {
+      const auto t0 = Clock::now();
+      try {
+        r = slot.plugin->write(batch);
+      } catch (...) {
+        r = WriteResult::retry("write threw: " + exception_text());
+      }
+      m.batch_latency->observe(std::chrono::duration<double>(Clock::now() - t0).count());
     }
-    m.batch_latency->observe(std::chrono::duration<double>(Clock::now() - t0).count());
     if (!r.per_event.empty() && r.per_event.size() != batch.size())
       r = WriteResult::retry("sink returned " + std::to_string(r.per_event.size()) + " results for " +
                              std::to_string(batch.size()) + " events");
@@ -506,9 +591,10 @@ void Pipeline::start() {
   started_ = true;
   main_sinks_active_ = sinks_.size();
   auto launch = [this](SinkSlot& s) {
-    const std::size_t n = std::max<std::size_t>(s.spec->concurrency, 1);
+    const std::size_t n = s.async ? 1 : std::max<std::size_t>(s.spec->concurrency, 1);
     s.active = n;
-    for (std::size_t k = 0; k < n; ++k) s.workers.emplace_back([this, &s] { sink_worker(s); });
+    for (std::size_t k = 0; k < n; ++k)
+      s.workers.emplace_back([this, &s] { s.async ? async_sink_worker(s) : sink_worker(s); });
   };
   for (auto& s : sinks_) launch(*s);
   if (dlq_) launch(*dlq_);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -149,6 +150,11 @@ class Pipeline {
     std::vector<std::thread> workers;
     std::atomic<std::size_t> active{0};
     bool dead_letter = false;
+    bool async = false;  ///< Sink::asynchronous(): one worker, `concurrency` writes in flight
+    std::mutex async_mu;
+    std::condition_variable async_cv;
+    std::size_t in_flight = 0;                       ///< asynchronous writes not completed yet
+    std::deque<std::pair<Batch, WriteResult>> redo;  ///< completed writes that did not fully succeed
   };
 
   std::unique_ptr<ComponentContext> make_context(const ComponentSpec& c);
@@ -161,7 +167,10 @@ class Pipeline {
   void ticker_main();
   void end_input();
   void sink_worker(SinkSlot& slot);
-  void write_with_retry(SinkSlot& slot, Batch& batch);
+  void async_sink_worker(SinkSlot& slot);
+  void settle_redo(SinkSlot& slot);
+  /** Writes until every event has an outcome; @p first: the verdict of a write already done. */
+  void write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first = nullptr);
   void reject(SinkSlot& slot, Batch& events, const std::string& reason);
   void on_worker_exit(SinkSlot& slot);
   void finish();

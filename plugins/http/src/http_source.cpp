@@ -350,7 +350,8 @@ struct Shared : std::enable_shared_from_this<Shared> {
 
   /** Answers a request whose events were acknowledged with @p status. */
   void acked(const Route& route, HttpLaterAnswer& later, AckStatus status) {
-    if (status == AckStatus::Failed) return fail(later, 503, "the sinks could not store the event; retry later");
+    if (status == AckStatus::Failed)
+      return fail(later, 503, "the sinks could not store the event; retry later");
     if (later.send(route.status, route.content_type, route.response)) count(route.status);
   }
 

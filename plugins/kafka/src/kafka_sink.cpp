@@ -43,18 +43,17 @@ const char* status_text(rd_kafka_msg_status_t s) {
 }
 }  // namespace
 
+/** One write: its messages' slots, and the completion their last delivery report calls. */
 struct KafkaSink::WriteState {
+  KafkaSink* sink = nullptr;
+  std::atomic<std::size_t>* producer_writes = nullptr;  ///< its producer's writes in flight
+  std::vector<Slot> slots;
   std::atomic<std::size_t> remaining{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
+  std::size_t bytes = 0;
+  WriteCompletion done;
 
   void finish_one() {
-    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard lock(mu);
-      done = true;
-      cv.notify_all();
-    }
+    if (remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) sink->complete(this);
   }
 };
 
@@ -109,6 +108,7 @@ struct KafkaSink::Producer : ClientBase {
   std::thread poller;
   std::atomic<bool> stop{false};
   std::atomic<bool> fatal{false};
+  std::atomic<std::size_t> writes{0};  ///< writes in flight: the producer is recreated only at 0
 };
 
 const Schema& KafkaSink::schema() {
@@ -227,12 +227,14 @@ std::unique_ptr<KafkaSink::Producer> KafkaSink::make_producer() {
 }
 
 void KafkaSink::recover_if_fatal() {
+  // Writes still in flight on a fatal producer get their (failed) reports first: its poll
+  // thread purges them. Until then new writes fail on it and are retried.
   {
     std::shared_lock lock(producer_mu_);
-    if (!producer_->fatal.load()) return;
+    if (!producer_->fatal.load() || producer_->writes.load() > 0) return;
   }
   std::unique_lock lock(producer_mu_);
-  if (!producer_->fatal.load()) return;
+  if (!producer_->fatal.load() || producer_->writes.load() > 0) return;
   producer_.reset();
   producer_ = make_producer();
   recreated_.inc();
@@ -250,16 +252,36 @@ rd_kafka_topic_t* KafkaSink::topic_handle(Producer& p, const std::string& name) 
 }
 
 WriteResult KafkaSink::write(Batch& batch) {
-  if (batch.empty()) return WriteResult::ok();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<WriteResult> result;
+  write_async(batch, [&](WriteResult r) {
+    std::lock_guard lock(mu);
+    result = std::move(r);
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return result.has_value(); });
+  return std::move(*result);
+}
+
+void KafkaSink::write_async(Batch& batch, WriteCompletion done) {
+  if (batch.empty()) return done(WriteResult::ok());
   recover_if_fatal();
   std::shared_lock lock(producer_mu_);
   Producer& p = *producer_;
   rd_kafka_t* rk = p.rk.get();
 
-  WriteState state;
-  std::vector<Slot> slots(batch.size());
+  // Freed by complete(), after the last delivery report (the slots hold what librdkafka reads).
+  auto* state = new WriteState;
+  state->sink = this;
+  state->producer_writes = &p.writes;
+  p.writes.fetch_add(1);
+  state->done = std::move(done);
+  state->slots.resize(batch.size());
   // One extra count so that reports arriving while we still produce cannot finish the write early.
-  state.remaining.store(batch.size() + 1, std::memory_order_relaxed);
+  state->remaining.store(batch.size() + 1, std::memory_order_relaxed);
+  std::vector<Slot>& slots = state->slots;
 
   std::string topic_name;
   std::string last_topic;
@@ -269,12 +291,12 @@ WriteResult KafkaSink::write(Batch& batch) {
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     Slot& slot = slots[i];
-    slot.state = &state;
+    slot.state = state;
     const Event& ev = batch[i];
     auto fail_now = [&](Outcome o, std::string why) {
       slot.outcome = o;
       slot.reason = std::move(why);
-      state.finish_one();
+      state->finish_one();
     };
 
     if (!topic_.is_literal()) {
@@ -358,35 +380,31 @@ WriteResult KafkaSink::write(Batch& batch) {
       break;
     }
   }
-  state.finish_one();  // the extra count
+  state->bytes = bytes;
+  lock.unlock();
+  state->finish_one();  // the extra count: complete() may run now, here or on the poller
+}
 
-  {
-    std::unique_lock wait_lock(state.mu);
-    while (!state.done) {
-      state.cv.wait_for(wait_lock, milliseconds{200});
-      if (!state.done && p.fatal.load()) {
-        // A fatal producer delivers nothing more: purge so every report arrives (as a failure).
-        wait_lock.unlock();
-        rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-        wait_lock.lock();
-      }
-    }
-  }
-
+void KafkaSink::complete(WriteState* state) {
+  std::vector<Slot> slots = std::move(state->slots);
+  WriteCompletion done = std::move(state->done);
+  const std::size_t bytes = state->bytes;
+  state->producer_writes->fetch_sub(1);
+  delete state;
   WriteResult result;
   std::size_t ok = 0;
   for (const auto& s : slots) ok += s.outcome == Outcome::Ok;
   produced_.inc(ok);
   if (ok == slots.size()) {
     bytes_.inc(bytes);
-    return result;
+    return done(std::move(result));
   }
   failed_.inc(slots.size() - ok);
   result.per_event.reserve(slots.size());
   for (auto& s : slots) result.per_event.emplace_back(s.outcome, std::move(s.reason));
   ctx_.log().debug(slots.size() - ok, " of ", slots.size(),
                    " message(s) not delivered: ", result.per_event[0].second);
-  return result;
+  done(std::move(result));
 }
 
 void KafkaSink::flush(std::chrono::milliseconds deadline) {

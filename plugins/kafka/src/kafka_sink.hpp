@@ -20,11 +20,15 @@ class KafkaSink : public Sink, public ClientBase {
  public:
   KafkaSink(PluginContext& ctx, const Config& config);
   ~KafkaSink() override;
+  /** Waits for write_async()'s verdict (the core writes asynchronously; this is for retries). */
   WriteResult write(Batch& batch) override;
+  bool asynchronous() const override { return true; }
+  /** Produces the batch; the last delivery report completes it, on the poll thread. */
+  void write_async(Batch& batch, WriteCompletion done) override;
   void flush(std::chrono::milliseconds deadline) override;
   static const Schema& schema();
 
-  /** One write() call: waits for the delivery report of each of its messages. */
+  /** One write: counts the delivery reports of its messages. */
   struct WriteState;
   /** A message's opaque: where its delivery report goes. */
   struct Slot {
@@ -41,9 +45,11 @@ class KafkaSink : public Sink, public ClientBase {
   struct Producer;
 
   std::unique_ptr<Producer> make_producer();
-  /** Recreates the producer if it hit a fatal error. Call with no write in progress on it. */
+  /** Recreates the producer if it hit a fatal error, once no write is in flight on it. */
   void recover_if_fatal();
   rd_kafka_topic_t* topic_handle(Producer& p, const std::string& name);
+  /** The last report of a write came: its verdict goes to its completion. */
+  void complete(WriteState* state);
 
   PluginContext& ctx_;
   const Config config_;
