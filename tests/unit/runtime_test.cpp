@@ -479,3 +479,86 @@ pipelines:
     EXPECT_NE(text.find(name), std::string::npos) << name;
   EXPECT_NE(text.find("le=\"+Inf\""), std::string::npos);
 }
+
+// ---------------------------------------------------------------------------
+// Asynchronous sinks (Sink::write_async): the capture sink with `async: true`
+// completes its writes one after another on a thread of its own.
+
+TEST(Runtime, AsynchronousSinkHasConcurrencyWritesInFlight) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, async: true, delay: 50ms, batch_max_events: 1, concurrency: 3}
+)");
+  h->inject_json("in", numbered(0, 12));
+  ASSERT_TRUE(h->wait_idle(20s));
+  EXPECT_EQ(seqs(h->captured("out")), seqs([] {
+              std::vector<Event> v;
+              for (int i = 0; i < 12; ++i) v.push_back(Event::from_json({{"seq", i}}));
+              return v;
+            }()));
+  EXPECT_EQ(h->max_in_flight("out"), 3u) << "the window of writes in flight is `concurrency`";
+  const auto st = h->ack_statuses("in");
+  ASSERT_EQ(st.size(), 12u);
+  for (auto s : st) EXPECT_EQ(s, AckStatus::Delivered);
+}
+
+TEST(Runtime, AsynchronousSinkWithConcurrencyOneKeepsOrder) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, async: true, delay: 2ms, batch_max_events: 3}
+)");
+  h->inject_json("in", numbered(0, 30));
+  ASSERT_TRUE(h->wait_idle(20s));
+  const auto out = h->captured("out");
+  ASSERT_EQ(out.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(out[i].fields().at("seq"), i);
+  EXPECT_EQ(h->max_in_flight("out"), 1u);
+}
+
+TEST(Runtime, AsynchronousSinkFailuresAreRetriedAndDeadLettered) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, async: true, fail_first: 2, error_when: bad, retry_initial_backoff: 1ms,
+         retry_max_backoff: 5ms}
+    dead_letter: {type: capture, name: dlq}
+)");
+  h->inject_json("in", {R"({"seq":1,"bad":true})", R"({"seq":2})", R"({"seq":3})"});
+  ASSERT_TRUE(h->wait_idle(10s));
+  EXPECT_EQ(seqs(h->captured("out")), (std::multiset<int>{2, 3}));
+  const auto dlq = h->captured("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].meta.error, "capture: bad is set");
+  EXPECT_EQ(h->ack_statuses("in"),
+            (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::Delivered, AckStatus::Delivered}));
+  EXPECT_EQ(pipeline_status(*h, "p")["sinks"][0]["counters"]["events_retried"], 6);
+}
+
+TEST(Runtime, AsynchronousSinkStopWaitsForWritesInFlight) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    shutdown_timeout: 10s
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, async: true, delay: 5ms, batch_max_events: 10, concurrency: 4}
+)");
+  h->inject_json("in", numbered(0, 100));
+  h->stop();
+  const auto st = h->ack_statuses("in");
+  ASSERT_EQ(st.size(), 100u);
+  for (auto s : st) EXPECT_EQ(s, AckStatus::Delivered);
+  EXPECT_EQ(h->captured("out").size(), 100u);
+}

@@ -13,7 +13,8 @@
  *    Harness::captured(name); options `name` (default "out"), and
  *    `fail_first: N` (answer Retry to the first N writes), `error_when`
  *    (field reference: events where it is truthy get Error), `delay`
- *    (sleep before each write: a slow sink).
+ *    (sleep before each write: a slow sink), `async: true` (an asynchronous
+ *    sink: its writes complete one after another on a thread of its own).
  */
 #include <chrono>
 #include <memory>
@@ -63,6 +64,8 @@ class Harness {
 
   /** Copies of the events capture sink @p name received, in arrival order. */
   std::vector<Event> captured(const std::string& name) const;
+  /** The most asynchronous writes capture sink @p name had in flight at once. */
+  std::size_t max_in_flight(const std::string& name) const;
   /** Waits until capture sink @p name holds at least @p n events; false on timeout. */
   bool wait_captured(const std::string& name, std::size_t n, std::chrono::milliseconds timeout) const;
   /** Acknowledgement statuses of injected events, in injection order, once complete. */

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -48,6 +49,8 @@ struct CaptureChannel {
   mutable std::mutex mutex;
   mutable std::condition_variable cv;
   std::vector<Event> events;
+  std::size_t in_flight = 0;      ///< asynchronous writes started and not completed
+  std::size_t max_in_flight = 0;  ///< the most at once
 };
 
 /** Channels by name; shared by the harness and the plugin instances. */
@@ -162,12 +165,39 @@ class CaptureSink final : public Sink {
       : ctx_(ctx),
         channel_(building().out(config.str("name"))),
         fail_first_(config.integer("fail_first")),
-        delay_(config.duration("delay")) {
+        delay_(config.duration("delay")),
+        async_(config.boolean("async")) {
     if (config.has("error_when") && !config.str("error_when").empty()) {
       std::string err;
       error_when_ = FieldPath::parse(config.str("error_when"), &err);
       if (!error_when_) throw std::runtime_error("error_when: " + err);
     }
+    if (async_) completer_ = std::thread([this] { complete_writes(); });
+  }
+
+  ~CaptureSink() override {
+    if (!completer_.joinable()) return;
+    {
+      std::lock_guard lock(async_mu_);
+      stop_ = true;
+    }
+    async_cv_.notify_all();
+    completer_.join();
+  }
+
+  bool asynchronous() const override { return async_; }
+
+  /** Queued for the completer thread, which writes (and delays) each in turn, then calls done. */
+  void write_async(Batch& batch, WriteCompletion done) override {
+    {
+      std::lock_guard lock(channel_->mutex);
+      channel_->max_in_flight = std::max(channel_->max_in_flight, ++channel_->in_flight);
+    }
+    {
+      std::lock_guard lock(async_mu_);
+      pending_.emplace_back(&batch, std::move(done));
+    }
+    async_cv_.notify_one();
   }
 
   WriteResult write(Batch& batch) override {
@@ -203,11 +233,35 @@ class CaptureSink final : public Sink {
   }
 
  private:
+  void complete_writes() {
+    std::unique_lock lock(async_mu_);
+    for (;;) {
+      async_cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+      if (pending_.empty()) return;
+      auto [batch, done] = std::move(pending_.front());
+      pending_.pop_front();
+      lock.unlock();
+      WriteResult r = write(*batch);
+      {
+        std::lock_guard channel_lock(channel_->mutex);
+        --channel_->in_flight;
+      }
+      done(std::move(r));
+      lock.lock();
+    }
+  }
+
   PluginContext& ctx_;
   std::shared_ptr<CaptureChannel> channel_;
   std::atomic<std::int64_t> fail_first_;
   std::chrono::milliseconds delay_;
   std::optional<FieldPath> error_when_;
+  const bool async_;
+  std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  std::deque<std::pair<Batch*, WriteCompletion>> pending_;
+  bool stop_ = false;
+  std::thread completer_;
 };
 
 const Schema& inject_schema() {
@@ -240,6 +294,9 @@ const Schema& capture_schema() {
                               .option("delay", OptionType::Duration)
                               .def("0ms")
                               .doc("Sleep before each write (a slow sink).")
+                              .option("async", OptionType::Bool)
+                              .def("false")
+                              .doc("An asynchronous sink: writes complete on a thread of its own.")
                               .build();
   return s;
 }
@@ -413,6 +470,12 @@ std::vector<Event> Harness::captured(const std::string& name) const {
   auto ch = impl_->channels.out(name);
   std::lock_guard lock(ch->mutex);
   return ch->events;
+}
+
+std::size_t Harness::max_in_flight(const std::string& name) const {
+  auto ch = impl_->channels.out(name);
+  std::lock_guard lock(ch->mutex);
+  return ch->max_in_flight;
 }
 
 bool Harness::wait_captured(const std::string& name, std::size_t n, std::chrono::milliseconds timeout) const {
