@@ -381,3 +381,122 @@ TEST(HttpServers, DeferredAnswerLargerThanTheSocketBuffersIsWrittenWhole) {
   EXPECT_NE(reply.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos);
   EXPECT_EQ(reply.size() - start - 4, body.size());
 }
+
+namespace {
+
+/** Answers with the request's body. */
+sluice::HttpHandler echo() {
+  return [](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res, const PathParams&) {
+    std::string body;
+    Poco::StreamCopier::copyToString(req.stream(), body);
+    res.setContentType("text/plain");
+    res.sendBuffer(body.data(), body.size());
+  };
+}
+
+Poco::Net::StreamSocket connect_to(const std::string& address) {
+  Poco::Net::StreamSocket s{Poco::Net::SocketAddress(address)};
+  s.setReceiveTimeout(Poco::Timespan(20, 0));
+  return s;
+}
+
+void send_text(Poco::Net::StreamSocket& s, const std::string& text) {
+  s.sendBytes(text.data(), static_cast<int>(text.size()));
+}
+
+/** Reads until @p marker has been received (or the connection ends). */
+std::string read_until(Poco::Net::StreamSocket& s, const std::string& marker) {
+  std::string out;
+  char buf[4096];
+  try {
+    while (out.find(marker) == std::string::npos) {
+      const int n = s.receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(HttpServers, BodiesByLengthAndChunkedPipelinedInOneWrite) {
+  HttpServersImpl http;
+  auto reg = http.add(local(), {{"POST", "/echo", echo()}});
+  auto s = connect_to(reg->bound_address());
+  send_text(s,
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nfirst"
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+            "chunked\r\n\r\n3;ext=1\r\nsec\r\n4\r\nond!\r\n0\r\n"
+            "X-Trailer: t\r\n\r\n"
+            "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nthird");
+  const std::string reply = read_until_closed(s);
+  const auto a = reply.find("\r\n\r\nfirst"), b = reply.find("\r\n\r\nsecond!"),
+             c = reply.find("\r\n\r\nthird");
+  ASSERT_NE(c, std::string::npos) << reply;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_EQ(count_of(reply, "HTTP/1.1 200 OK\r\n"), 3u) << reply;
+}
+
+TEST(HttpServers, ExpectContinueGetsTheInterimAnswerBeforeTheBody) {
+  HttpServersImpl http;
+  auto reg = http.add(local(), {{"POST", "/echo", echo()}});
+  auto s = connect_to(reg->bound_address());
+  send_text(s, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+  // The client waits for the interim answer before it sends the body.
+  EXPECT_EQ(read_until(s, "\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  send_text(s, "body");
+  EXPECT_NE(read_until(s, "\r\n\r\nbody").find("HTTP/1.1 200 OK\r\n"), std::string::npos);
+}
+
+TEST(HttpServers, SlowBodyIs408AndOversizeBodyIsLeftToTheHandler) {
+  HttpServersImpl http;
+  HttpServerOptions o = local();
+  o.body_timeout = std::chrono::milliseconds{500};
+  o.max_body = 10;
+  std::atomic<long long> seen_length{0};
+  auto reg = http.add(
+      o, {{"POST", "/echo", echo()},
+          {"POST", "/size",
+           [&](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res, const PathParams&) {
+             seen_length = req.getContentLength64();
+             std::string body;
+             Poco::StreamCopier::copyToString(req.stream(), body);
+             res.setStatusAndReason(body.empty() ? Poco::Net::HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE
+                                                 : Poco::Net::HTTPResponse::HTTP_OK);
+             res.send();
+           }}});
+  auto slow = connect_to(reg->bound_address());
+  send_text(slow, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\nabc");  // 5 bytes never come
+  const std::string cut = read_until_closed(slow);
+  EXPECT_EQ(cut.rfind("HTTP/1.1 408 ", 0), 0u) << cut;
+
+  // Over max_body: the handler runs at once, sees the length and no body; then the connection closes.
+  auto big = connect_to(reg->bound_address());
+  send_text(big, "POST /size HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
+  const std::string reply = read_until_closed(big);
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413 ", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Connection: close\r\n"), std::string::npos);
+  EXPECT_EQ(seen_length.load(), 1000);
+}
+
+TEST(HttpServers, Http10ClosesAndIdleKeepAliveConnectionsAreClosed) {
+  HttpServersImpl http;
+  HttpServerOptions o = local();
+  o.keep_alive_timeout = std::chrono::milliseconds{300};
+  auto reg = http.add(o, {{"GET", "/health", text("ok")}});
+  auto old = connect_to(reg->bound_address());
+  send_text(old, "GET /health HTTP/1.0\r\n\r\n");
+  const std::string r10 = read_until_closed(old);
+  EXPECT_EQ(r10.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << r10;
+  EXPECT_NE(r10.find("Connection: close\r\n"), std::string::npos);
+
+  auto idle = connect_to(reg->bound_address());
+  send_text(idle, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  // Answered and kept open, then closed by the server once idle past keep_alive_timeout.
+  const std::string r11 = read_until_closed(idle);
+  EXPECT_EQ(r11.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r11;
+  EXPECT_NE(r11.find("Connection: Keep-Alive\r\n"), std::string::npos);
+}

@@ -76,24 +76,34 @@ struct HttpRoute {
 /**
  * Settings of one listening server. The first registration on an address fixes them.
  *
- * Poco serves each connection on one thread for the connection's whole life
- * (keep-alive included), so `max_threads` is how many clients are served at
- * once; further connections wait in a queue of `max_queued`. Connections are
- * counted from the moment they are accepted: beyond `max_connections` open
- * ones (or `max_threads + max_queued`, whichever is lower) a new connection
- * gets 503 at once and is closed.
- * A client cannot hold a thread by being slow: `read_timeout` bounds every
- * wait for bytes, and `header_timeout` bounds the whole request line and
- * headers once their first byte arrived (a client trickling a byte a
- * second gets 408). Bodies are read by the handlers, which bound them.
+ * Plain HTTP is served by `io_threads` event loops: each reads and parses the
+ * requests of many connections and runs their handlers on its own thread, so a
+ * handler must not block for long (it holds the loop's other connections); one
+ * that waits for something defers its answer (HttpDeferrable). A request's body
+ * is read whole, up to `max_body` bytes, before its handler runs; a longer one
+ * is left unread (the handler sees its Content-Length, or the first
+ * `max_body + 1` bytes of a chunked body, and should answer 413; the connection
+ * closes after the answer). Beyond `max_connections` open connections a new one
+ * gets 503 at once. A client cannot hold anything by being slow:
+ * `header_timeout` bounds the request line and headers from their first byte,
+ * `body_timeout` the body (both answered 408), `read_timeout` the wait for a
+ * new connection's first request, `keep_alive_timeout` an idle connection.
+ *
+ * TLS connections are served by Poco, a thread per connection for its whole
+ * life: `max_threads` are served at once and `max_queued` more wait; there the
+ * handler reads the body from the request stream (`read_timeout` bounds each
+ * wait for bytes) and cannot defer.
  */
 struct HttpServerOptions {
-  std::string listen = "127.0.0.1:0";  ///< host:port; port 0 picks a free port
-  std::size_t max_threads = 16;
-  std::size_t max_queued = 256;                     ///< accepted connections waiting for a thread
-  std::size_t max_connections = 1024;               ///< open connections (served and queued); beyond: 503
-  std::chrono::milliseconds read_timeout{10000};    ///< longest wait for any bytes (headers and body)
+  std::string listen = "127.0.0.1:0";               ///< host:port; port 0 picks a free port
+  std::size_t io_threads = 2;                       ///< event loops serving plain HTTP
+  std::size_t max_threads = 16;                     ///< TLS: connections served at once
+  std::size_t max_queued = 256;                     ///< TLS: accepted connections waiting for a thread
+  std::size_t max_connections = 1024;               ///< open connections; beyond: 503
+  std::size_t max_body = 1 << 20;                   ///< plain HTTP: longest body read before the handler runs
+  std::chrono::milliseconds read_timeout{10000};    ///< longest wait for a request's first bytes
   std::chrono::milliseconds header_timeout{10000};  ///< request line and headers, from their first byte
+  std::chrono::milliseconds body_timeout{10000};    ///< plain HTTP: the whole body, once the headers are in
   std::chrono::milliseconds keep_alive_timeout{15000};
   std::size_t max_keep_alive_requests = 0;  ///< 0: unlimited
   std::string tls_certificate;              ///< PEM paths; TLS when both are set

@@ -1,8 +1,11 @@
-// Shared HTTP servers on Poco::Net::HTTPServer. Every listen address has one
-// server; registrations add and remove route sets on it. The route table is
+// Shared HTTP servers. Every listen address has one server; registrations add
+// and remove route sets on it. Plain HTTP is served by HttpReactor's event loops
+// (reactor.cpp), TLS by Poco's TCPServer with a thread per connection. The route table is
 // an immutable snapshot swapped atomically, so a request never takes a lock
 // that a registration holds.
 #include "http/http_servers.hpp"
+
+#include "http/reactor.hpp"
 
 #include "sluice/event.hpp"
 
@@ -17,9 +20,7 @@
 #include <thread>
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -372,9 +373,6 @@ class Session : public Poco::Net::HTTPServerSession {
     return r > 0;
   }
 
-  /** Bytes of a next (pipelined) request already read into the session's buffer. */
-  bool has_buffered() { return buffered() > 0; }
-
   /** Keep-alive allowed for one more request (max_keep_alive_requests; 0: unlimited). */
   bool may_keep_alive() const { return max_requests_ <= 0 || served_ < max_requests_; }
 
@@ -384,155 +382,6 @@ class Session : public Poco::Net::HTTPServerSession {
   const int keep_alive_ms_;
   const int max_requests_;
   int served_ = 0;
-};
-
-/**
- * The writing side of one connection, shared with the answers deferred on it. Its
- * mutex orders a deferred answer's write against the connection's end: once `closed`,
- * nothing touches the descriptor (which may already belong to another connection).
- */
-struct Wire {
-  explicit Wire(int socket_fd) : fd(socket_fd) {}
-  ~Wire() {
-    if (efd >= 0) ::close(efd);
-  }
-  Wire(const Wire&) = delete;
-  Wire& operator=(const Wire&) = delete;
-
-  /** Created by the connection's thread at its first deferral; false when none can be had. */
-  bool ensure_eventfd() {
-    if (efd < 0) efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    return efd >= 0;
-  }
-  /** Wakes the connection's thread; called with `mu` held. */
-  void wake() const {
-    const std::uint64_t one = 1;
-    (void)!::write(efd, &one, sizeof one);
-  }
-
-  const int fd;
-  int efd = -1;  ///< eventfd the connection's thread polls while an answer is pending
-  std::mutex mu;
-  bool closed = false;       ///< the connection ended: write nothing
-  bool waiting = false;      ///< the connection's thread waits for the pending answer
-  bool close_after = false;  ///< the answer said `Connection: close`
-  std::string leftover;      ///< what a deferred answer could not write without blocking
-};
-
-/** A deferred answer: written by whichever thread sends it, on the connection's descriptor. */
-class Answer final : public HttpLaterAnswer {
- public:
-  Answer(std::shared_ptr<Wire> wire, std::string version, std::string headers, bool keep_alive,
-         std::chrono::steady_clock::time_point deadline, std::function<void(HttpLaterAnswer&)> on_deadline)
-      : wire_(std::move(wire)),
-        version_(std::move(version)),
-        headers_(std::move(headers)),
-        keep_alive_(keep_alive),
-        deadline_(deadline),
-        on_deadline_(std::move(on_deadline)) {}
-
-  bool send(int status, const std::string& content_type, const std::string& body,
-            const std::vector<std::pair<std::string, std::string>>& headers) override {
-    std::string out;
-    out.reserve(160 + headers_.size() + body.size());
-    out += version_;
-    out += ' ';
-    out += std::to_string(status);
-    out += ' ';
-    out +=
-        Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
-    out += "\r\n";
-    out += headers_;
-    for (const auto& [name, value] : headers) out.append(name).append(": ").append(value).append("\r\n");
-    if (!content_type.empty()) out.append("Content-Type: ").append(content_type).append("\r\n");
-    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
-    out += keep_alive_ ? "Connection: Keep-Alive\r\n\r\n" : "Connection: close\r\n\r\n";
-    out += body;
-
-    std::function<void(HttpLaterAnswer&)> drop;  // destroyed outside the lock
-    std::lock_guard lock(wire_->mu);
-    if (answered_) return false;
-    answered_ = true;
-    drop = std::move(on_deadline_);
-    if (wire_->closed) return false;
-    if (!keep_alive_) wire_->close_after = true;
-    std::size_t sent = 0;
-    if (wire_->leftover.empty()) {
-      const ssize_t n = ::send(wire_->fd, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        sent = static_cast<std::size_t>(n);
-      } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        wire_->close_after = true;  // the connection is broken
-        wire_->wake();
-        return true;
-      }
-    }
-    if (sent < out.size()) {
-      // The client does not read (or pipelines): its thread finishes the write.
-      wire_->leftover.append(out, sent, std::string::npos);
-      wire_->wake();
-    } else if (wire_->waiting || !keep_alive_) {
-      wire_->wake();
-    }
-    return true;
-  }
-
-  /** Called with the wire's mutex held. */
-  bool answered_locked() const { return answered_; }
-  bool keep_alive() const { return keep_alive_; }
-  std::chrono::steady_clock::time_point deadline() const { return deadline_; }
-
-  /** On the connection's thread, once the deadline passed. */
-  void fire_deadline() {
-    std::function<void(HttpLaterAnswer&)> f;
-    {
-      std::lock_guard lock(wire_->mu);
-      if (answered_ || fired_) return;
-      fired_ = true;
-      f = on_deadline_;
-    }
-    if (f) f(*this);
-  }
-  bool fired() const { return fired_; }
-
- private:
-  std::shared_ptr<Wire> wire_;
-  const std::string version_;
-  const std::string headers_;  ///< "Name: value\r\n" lines set before defer()
-  const bool keep_alive_;
-  const std::chrono::steady_clock::time_point deadline_;
-  std::function<void(HttpLaterAnswer&)> on_deadline_;  ///< guarded by the wire's mutex
-  bool answered_ = false;                              ///< guarded by the wire's mutex
-  bool fired_ = false;                                 ///< touched by the connection's thread only
-};
-
-/** Poco's response, able to defer its answer on plain (not TLS) connections. */
-class Response final : public Poco::Net::HTTPServerResponseImpl, public HttpDeferrable {
- public:
-  /** @p wire is null on TLS connections: OpenSSL's state is the connection thread's alone. */
-  Response(Poco::Net::HTTPServerSession& session, std::shared_ptr<Wire> wire)
-      : HTTPServerResponseImpl(session), wire_(std::move(wire)) {}
-
-  std::shared_ptr<HttpLaterAnswer> defer(std::chrono::steady_clock::time_point deadline,
-                                         std::function<void(HttpLaterAnswer&)> on_deadline) override {
-    if (!wire_ || answer_ || sent() || !wire_->ensure_eventfd()) return nullptr;
-    std::string headers;
-    for (const auto& [name, value] : *this) {
-      if (iequals(name, "Content-Length") || iequals(name, "Content-Type") || iequals(name, "Connection") ||
-          iequals(name, "Transfer-Encoding"))
-        continue;
-      headers.append(name).append(": ").append(value).append("\r\n");
-    }
-    answer_ = std::make_shared<Answer>(wire_, getVersion(), std::move(headers), getKeepAlive(), deadline,
-                                       std::move(on_deadline));
-    return answer_;
-  }
-
-  const std::shared_ptr<Answer>& deferred() const { return answer_; }
-
- private:
-  std::shared_ptr<Wire> wire_;
-  std::shared_ptr<Answer> answer_;
 };
 
 /**
@@ -560,28 +409,18 @@ class Connection : public Poco::Net::TCPServerConnection {
     auto entry = connections_->enter(socket());
     if (!entry) return;  // the server is stopping
     Session session(socket(), params_, tls_);
-    std::shared_ptr<Wire> wire = tls_ ? nullptr : std::make_shared<Wire>(socket().impl()->sockfd());
-    std::shared_ptr<Answer> pending;  // a deferred answer not yet written
     // Declared after the session, so it runs before the session's destructor closes the
-    // descriptor: neither the watchdog nor a deferred answer may write to a closed (and maybe
-    // reused) descriptor.
+    // descriptor: the watchdog must never shut a closed (and maybe reused) descriptor.
     struct Leave {
       Connections& c;
       std::shared_ptr<Connections::Entry>& e;
-      Wire* w;
-      ~Leave() {
-        if (w) {
-          std::lock_guard lock(w->mu);
-          w->closed = true;
-        }
-        c.leave(e);
-      }
-    } leave{*connections_, entry, wire.get()};
+      ~Leave() { c.leave(e); }
+    } leave{*connections_, entry};
     const std::int64_t header_ms = connections_->header_timeout().count();
-    while (!connections_->stopping() && settle(session, wire.get(), pending) && session.next_request()) {
+    while (!connections_->stopping() && session.next_request()) {
       entry->deadline_ms.store(Connections::now_ms() + header_ms, std::memory_order_release);
       try {
-        Response response(session, wire);
+        Poco::Net::HTTPServerResponseImpl response(session);
         Poco::Net::HTTPServerRequestImpl request(response, session, params_);
         entry->deadline_ms.store(0, std::memory_order_release);
         if (entry->timed_out.load()) {  // the deadline passed just as the headers completed
@@ -597,11 +436,6 @@ class Connection : public Poco::Net::TCPServerConnection {
         if (request.getExpectContinue() && response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK)
           response.sendContinue();
         dispatch.handleRequest(request, response);
-        if (response.deferred()) {
-          pending = response.deferred();
-          session.setKeepAlive(params_->getKeepAlive() && pending->keep_alive() && session.may_keep_alive());
-          continue;
-        }
         if (!response.sent()) {
           response.setContentLength(0);
           response.send();
@@ -630,76 +464,6 @@ class Connection : public Poco::Net::TCPServerConnection {
         break;  // network error: the connection is gone
       }
     }
-  }
-
-  /**
-   * Before the next request is read, the deferred answer of the one before must be out.
-   * Usually it is by the time the next request's bytes come (the client waited for it), so
-   * the thread waits for those bytes as for any keep-alive request; only a pipelining client
-   * makes it wait for the answer itself. Meanwhile it fires the answer's deadline and writes
-   * what the answering thread could not write without blocking. False: end the connection.
-   */
-  bool settle(Session& session, Wire* wire, std::shared_ptr<Answer>& pending) {
-    if (!pending) return true;
-    bool waiting = session.has_buffered();
-    for (;;) {
-      std::string leftover;
-      {
-        std::lock_guard lock(wire->mu);
-        leftover.swap(wire->leftover);
-        if (leftover.empty() && pending->answered_locked()) {
-          wire->waiting = false;
-          pending.reset();
-          return !wire->close_after;
-        }
-        wire->waiting = waiting;
-      }
-      if (!leftover.empty()) {
-        if (!write_all(wire->fd, leftover)) return false;
-        continue;
-      }
-      int timeout = static_cast<int>(params_->getKeepAliveTimeout().totalMilliseconds());
-      if (!pending->fired()) {
-        const auto left = std::chrono::ceil<std::chrono::milliseconds>(pending->deadline() -
-                                                                       std::chrono::steady_clock::now());
-        timeout = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, INT32_MAX));
-      }
-      pollfd fds[2] = {{wire->efd, POLLIN, 0}, {wire->fd, static_cast<short>(waiting ? 0 : POLLIN), 0}};
-      const int r = ::poll(fds, 2, timeout);
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return false;
-      }
-      if (r == 0) {
-        if (pending->fired()) return false;  // the deadline's handler did not answer either
-        pending->fire_deadline();
-        continue;
-      }
-      if (fds[0].revents & POLLIN) {
-        std::uint64_t n;
-        (void)!::read(wire->efd, &n, sizeof n);
-      }
-      if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) return false;
-      if (fds[1].revents & POLLIN) waiting = true;  // the next request (or the end): first the answer
-      if (connections_->stopping()) return false;
-    }
-  }
-
-  /** Writes @p data with blocking waits, each bounded by the read timeout. */
-  bool write_all(int fd, const std::string& data) {
-    const int timeout = static_cast<int>(params_->getTimeout().totalMilliseconds());
-    std::size_t off = 0;
-    while (off < data.size()) {
-      const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n > 0) {
-        off += static_cast<std::size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return false;
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, timeout) == 0) return false;
-    }
-    return true;
   }
 
  private:
@@ -795,6 +559,16 @@ class Server {
       throw std::runtime_error("HTTP listen " + o.listen + ": " + e.displayText());
     }
     bound_ = socket_.address().toString();
+    routes_ = std::make_shared<std::atomic<std::shared_ptr<const RouteTable>>>(
+        std::make_shared<const RouteTable>());
+    if (!tls_) {
+      reactor_ = std::make_unique<HttpReactor>(
+          socket_.impl()->sockfd(), o,
+          [routes = routes_](Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res) {
+            Dispatch(routes->load(std::memory_order_acquire)).handleRequest(req, res);
+          });
+      return;
+    }
     const int threads = static_cast<int>(std::max<std::size_t>(1, o.max_threads));
     pool_ = std::make_unique<Poco::ThreadPool>(std::min(2, threads), threads);
     Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
@@ -811,8 +585,6 @@ class Server {
         Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(o.keep_alive_timeout.count()) * 1000));
     params->setMaxKeepAliveRequests(static_cast<int>(o.max_keep_alive_requests));
     params->setServerName("sluice");
-    routes_ = std::make_shared<std::atomic<std::shared_ptr<const RouteTable>>>(
-        std::make_shared<const RouteTable>());
     connections_ = std::make_shared<Connections>(open_limit, o.header_timeout);
     server_ = std::make_unique<Poco::Net::TCPServer>(
         new ConnectionFactory(params, routes_, connections_, tls_), *pool_, socket_, params);
@@ -820,9 +592,19 @@ class Server {
   }
 
   /** Starts accepting; called once the first routes are in, so no request sees an empty table. */
-  void start() { server_->start(); }
+  void start() {
+    if (reactor_)
+      reactor_->start();
+    else
+      server_->start();
+  }
 
   ~Server() {
+    if (reactor_) {
+      reactor_.reset();  // its loops end and close every connection
+      socket_.close();
+      return;
+    }
     // Stop accepting, then abort open connections: waiting for idle keep-alive clients would
     // delay shutdown by the keep-alive timeout. Handlers still running finish on their own.
     server_->stop();
@@ -884,7 +666,8 @@ class Server {
   std::unique_ptr<Poco::ThreadPool> pool_;
   RouteTablePtr routes_;
   std::shared_ptr<Connections> connections_;
-  std::unique_ptr<Poco::Net::TCPServer> server_;
+  std::unique_ptr<Poco::Net::TCPServer> server_;  ///< TLS
+  std::unique_ptr<HttpReactor> reactor_;          ///< plain HTTP
 };
 
 std::string normalise_listen(const std::string& listen) {

@@ -574,8 +574,10 @@ const Schema& HttpSource::schema() {
           .def("256")
           .range(1, 65536)
           .doc(
-              "Connections served at once, each on its own thread (keep-alive included). Up to as many again "
-              "wait in a queue; beyond that new connections are refused with 503.")
+              "Connections: up to twice this many may be open at once; beyond that new connections get 503. "
+              "Plain HTTP serves them all on the server's event loops; with TLS this many are served at "
+              "once, "
+              "each on its own thread, and the others wait.")
           .option("header_timeout", OptionType::Duration)
           .def("10s")
           .range(1, 3600000)
@@ -640,6 +642,8 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
   }
   s.max_body = static_cast<std::size_t>(config.size("max_body"));
   s.body_timeout = config.duration("body_timeout");
+  s.server.max_body = s.max_body;  // the server reads bodies whole before the handler runs
+  s.server.body_timeout = s.body_timeout;
   s.emit_timeout = config.duration("emit_timeout");
   s.ack_timeout = config.duration("ack_timeout");
   s.retry_after = std::to_string(config.integer("retry_after"));

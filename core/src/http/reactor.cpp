@@ -1,0 +1,972 @@
+// Plain HTTP/1.1 on a few epoll loops. Under load a loop finds many connections
+// ready at once and serves them without a thread switch per request; answers a
+// handler defers are written by the thread that completes them (see
+// HttpDeferrable), so a request waiting for Kafka costs no thread at all.
+#include "http/reactor.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/Exception.h>
+#include <Poco/MemoryStream.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Timestamp.h>
+#include <nlohmann/json.hpp>
+
+#include "sluice/event.hpp"
+
+namespace sluice::core {
+namespace {
+
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Limits of a request's head: those of Poco's own parser, which served before.
+constexpr std::size_t kMaxRequestLine = 16384;
+constexpr std::size_t kMaxFieldName = 256;
+constexpr std::size_t kMaxFieldValue = 8192;
+constexpr std::size_t kMaxFields = 100;
+constexpr std::size_t kMaxHead = kMaxRequestLine + kMaxFields * (kMaxFieldName + kMaxFieldValue + 4) + 4;
+
+std::string reason(int status) {
+  return Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Status>(status));
+}
+
+/** A complete error answer that closes the connection: `{"error": message}`. */
+std::string error_answer(int status, const std::string& message, const std::string& extra_headers = "") {
+  const std::string body = nlohmann::json{{"error", message}}.dump();
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
+         "\r\nServer: sluice\r\nContent-Type: application/json\r\n" + extra_headers +
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+/** The head of an answer: status line, the given headers, Date, Server, length, connection. */
+void write_head(std::string& out, const std::string& version, int status, const std::string& headers,
+                const std::string& date, std::size_t length, bool keep_alive) {
+  out += version;
+  out += ' ';
+  out += std::to_string(status);
+  out += ' ';
+  out += reason(status);
+  out += "\r\n";
+  out += headers;
+  out += "Date: ";
+  out += date;
+  out += "\r\nServer: sluice\r\nContent-Length: ";
+  out += std::to_string(length);
+  out += keep_alive ? "\r\nConnection: Keep-Alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
+}
+
+/** "Name: value\r\n" lines of a response's headers, without the ones write_head() sets. */
+std::string header_lines(const Poco::Net::HTTPResponse& res) {
+  std::string out;
+  for (const auto& [name, value] : res) {
+    if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
+        iequals(name, "Transfer-Encoding") || iequals(name, "Date") || iequals(name, "Server"))
+      continue;
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  return out;
+}
+
+class Loop;
+
+/**
+ * The writing side of a connection, shared with the answers deferred on it. Its mutex
+ * orders an answer's write against the connection's end: once `closed`, nothing touches
+ * the descriptor (which may already belong to another connection).
+ */
+struct Wire {
+  Wire(int socket_fd, Loop* owner) : fd(socket_fd), loop(owner) {}
+  const int fd;
+  Loop* const loop;
+  void* conn = nullptr;  ///< the loop's connection; touched by the loop only
+  std::mutex mu;
+  bool closed = false;        ///< the loop closed the connection
+  bool loop_waiting = false;  ///< the loop wants to hear when the pending answer is out
+  bool close_after = false;   ///< the answer said `Connection: close`
+  std::string leftover;       ///< what the answering thread could not write without blocking
+};
+
+void post(Loop* loop, const std::shared_ptr<Wire>& wire);
+
+/** A deferred answer: written by whichever thread sends it, on the connection's descriptor. */
+class Answer final : public HttpLaterAnswer {
+ public:
+  Answer(std::shared_ptr<Wire> wire, std::string version, std::string headers, std::string date,
+         bool keep_alive, bool head, std::chrono::steady_clock::time_point deadline,
+         std::function<void(HttpLaterAnswer&)> on_deadline)
+      : wire_(std::move(wire)),
+        version_(std::move(version)),
+        headers_(std::move(headers)),
+        date_(std::move(date)),
+        keep_alive_(keep_alive),
+        head_(head),
+        deadline_ms_(
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline.time_since_epoch()).count()),
+        on_deadline_(std::move(on_deadline)) {}
+
+  bool send(int status, const std::string& content_type, const std::string& body,
+            const std::vector<std::pair<std::string, std::string>>& headers) override {
+    std::string extra = headers_;
+    for (const auto& [name, value] : headers) extra.append(name).append(": ").append(value).append("\r\n");
+    if (!content_type.empty()) extra.append("Content-Type: ").append(content_type).append("\r\n");
+    std::string out;
+    out.reserve(128 + extra.size() + body.size());
+    write_head(out, version_, status, extra, date_, body.size(), keep_alive_);
+    if (!head_) out += body;
+
+    std::function<void(HttpLaterAnswer&)> drop;  // destroyed outside the lock
+    std::lock_guard lock(wire_->mu);
+    if (answered_) return false;
+    answered_ = true;
+    drop = std::move(on_deadline_);
+    if (wire_->closed) return false;
+    if (!keep_alive_) wire_->close_after = true;
+    std::size_t sent = 0;
+    const ssize_t n = ::send(wire_->fd, out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      sent = static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      wire_->close_after = true;  // the connection is broken
+      sent = out.size();
+    }
+    if (sent < out.size()) wire_->leftover.append(out, sent, std::string::npos);
+    if (sent < out.size() || wire_->loop_waiting || wire_->close_after) post(wire_->loop, wire_);
+    return true;
+  }
+
+  /** Called with the wire's mutex held. */
+  bool answered_locked() const { return answered_; }
+  bool keep_alive() const { return keep_alive_; }
+  std::int64_t deadline_ms() const { return deadline_ms_; }
+
+  /** On the loop's thread, once the deadline passed. */
+  void fire_deadline() {
+    std::function<void(HttpLaterAnswer&)> f;
+    {
+      std::lock_guard lock(wire_->mu);
+      if (answered_ || fired_) return;
+      fired_ = true;
+      f = on_deadline_;
+    }
+    if (f) f(*this);
+  }
+  bool fired() const { return fired_; }
+
+ private:
+  std::shared_ptr<Wire> wire_;
+  const std::string version_;
+  const std::string headers_;  ///< "Name: value\r\n" lines set before defer()
+  const std::string date_;
+  const bool keep_alive_;
+  const bool head_;
+  const std::int64_t deadline_ms_;
+  std::function<void(HttpLaterAnswer&)> on_deadline_;  ///< guarded by the wire's mutex
+  bool answered_ = false;                              ///< guarded by the wire's mutex
+  bool fired_ = false;                                 ///< the loop's thread only
+};
+
+/** The answer a handler builds; written by the loop after the handler returns, or deferred. */
+class Response final : public Poco::Net::HTTPServerResponse, public HttpDeferrable {
+ public:
+  Response(std::shared_ptr<Wire> wire, const std::string& date, bool head)
+      : wire_(std::move(wire)), date_(date), head_(head) {}
+
+  void sendContinue() override {}  // the loop sent `100 Continue` before reading the body
+  std::ostream& send() override {
+    sent_ = true;
+    if (!stream_) stream_.emplace();
+    return *stream_;
+  }
+  void sendFile(const std::string& path, const std::string& media_type) override {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Poco::FileNotFoundException(path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    body_ = std::move(s).str();
+    setContentType(media_type);
+    sent_ = true;
+  }
+  void sendBuffer(const void* buffer, std::size_t length) override {
+    body_.assign(static_cast<const char*>(buffer), length);
+    sent_ = true;
+  }
+  void redirect(const std::string& uri, HTTPStatus status) override {
+    setStatusAndReason(status);
+    set("Location", uri);
+    sent_ = true;
+  }
+  void requireAuthentication(const std::string& realm) override {
+    setStatusAndReason(HTTP_UNAUTHORIZED);
+    set("WWW-Authenticate", "Basic realm=\"" + realm + "\"");
+    sent_ = true;
+  }
+  bool sent() const override { return sent_; }
+
+  std::shared_ptr<HttpLaterAnswer> defer(std::chrono::steady_clock::time_point deadline,
+                                         std::function<void(HttpLaterAnswer&)> on_deadline) override {
+    if (answer_ || sent_) return nullptr;
+    answer_ = std::make_shared<Answer>(wire_, getVersion(), header_lines(*this), date_, getKeepAlive(), head_,
+                                       deadline, std::move(on_deadline));
+    return answer_;
+  }
+  const std::shared_ptr<Answer>& deferred() const { return answer_; }
+
+  /** The whole answer, for a handler that returned without deferring. */
+  void serialize(std::string& out, bool keep_alive) {
+    if (stream_) body_ += std::move(*stream_).str();
+    // A HEAD answer keeps the length the handler announced, without the body.
+    const std::size_t length = head_ && getContentLength64() != UNKNOWN_CONTENT_LENGTH
+                                   ? static_cast<std::size_t>(getContentLength64())
+                                   : body_.size();
+    write_head(out, getVersion(), static_cast<int>(getStatus()), header_lines(*this), date_, length,
+               keep_alive);
+    if (!head_) out += body_;
+  }
+
+ private:
+  std::shared_ptr<Wire> wire_;
+  const std::string& date_;
+  const bool head_;
+  bool sent_ = false;
+  std::optional<std::ostringstream> stream_;
+  std::string body_;
+  std::shared_ptr<Answer> answer_;
+};
+
+/** A parsed request, its body read whole. */
+class Request final : public Poco::Net::HTTPServerRequest {
+ public:
+  Request(Response& response, const Poco::Net::SocketAddress& client, const Poco::Net::SocketAddress& server,
+          const Poco::Net::HTTPServerParams& params, std::string_view body)
+      : response_(response),
+        client_(client),
+        server_(server),
+        params_(params),
+        body_(body.data(), body.size()) {}
+
+  std::istream& stream() override { return body_; }
+  const Poco::Net::SocketAddress& clientAddress() const override { return client_; }
+  const Poco::Net::SocketAddress& serverAddress() const override { return server_; }
+  const Poco::Net::HTTPServerParams& serverParams() const override { return params_; }
+  Poco::Net::HTTPServerResponse& response() const override { return response_; }
+  bool secure() const override { return false; }
+
+ private:
+  Response& response_;
+  const Poco::Net::SocketAddress& client_;
+  const Poco::Net::SocketAddress& server_;
+  const Poco::Net::HTTPServerParams& params_;
+  Poco::MemoryInputStream body_;
+};
+
+/** The request line and headers of one request. */
+struct Head {
+  std::string method, uri, version;
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::int64_t content_length = -1;
+  bool chunked = false;
+  bool expect_continue = false;
+  bool keep_alive = true;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+/** Parses @p text (without the blank line); 0 when fine, else the status to answer with @p error. */
+int parse_head(std::string_view text, Head& h, std::string& error) {
+  std::size_t eol = text.find('\n');
+  std::string_view line = text.substr(0, eol);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > kMaxRequestLine) {
+    error = "request line too long";
+    return 431;
+  }
+  const std::size_t sp1 = line.find(' ');
+  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1) {
+    error = "malformed request line";
+    return 400;
+  }
+  h.method = line.substr(0, sp1);
+  h.uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  h.version = line.substr(sp2 + 1);
+  if (h.version != "HTTP/1.1" && h.version != "HTTP/1.0") {
+    error = "unsupported protocol version '" + h.version + "'";
+    return h.version.rfind("HTTP/", 0) == 0 ? 505 : 400;
+  }
+  bool connection_close = false, connection_keep_alive = false;
+  while (eol != std::string_view::npos) {
+    const std::size_t start = eol + 1;
+    eol = text.find('\n', start);
+    std::string_view l =
+        text.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l.empty()) continue;
+    if (l.front() == ' ' || l.front() == '\t') {
+      error = "folded header lines are not supported";
+      return 400;
+    }
+    const std::size_t colon = l.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      error = "malformed header line";
+      return 400;
+    }
+    const std::string_view name = l.substr(0, colon);
+    const std::string_view value = trim(l.substr(colon + 1));
+    if (name.size() > kMaxFieldName) {
+      error = "Field name too long";
+      return 431;
+    }
+    if (value.size() > kMaxFieldValue) {
+      error = "Field value too long";
+      return 431;
+    }
+    if (h.fields.size() >= kMaxFields) {
+      error = "Too many header fields";
+      return 431;
+    }
+    if (iequals(name, "Content-Length")) {
+      std::int64_t n = -1;
+      const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || p != value.data() + value.size() || n < 0 ||
+          (h.content_length >= 0 && h.content_length != n)) {
+        error = "invalid Content-Length";
+        return 400;
+      }
+      h.content_length = n;
+    } else if (iequals(name, "Transfer-Encoding")) {
+      if (!iequals(value, "chunked")) {
+        error = "unsupported Transfer-Encoding '" + std::string(value) + "'";
+        return 501;
+      }
+      h.chunked = true;
+    } else if (iequals(name, "Connection")) {
+      connection_close = connection_close || iequals(value, "close");
+      connection_keep_alive = connection_keep_alive || iequals(value, "keep-alive");
+    } else if (iequals(name, "Expect")) {
+      h.expect_continue = iequals(value, "100-continue");
+    }
+    h.fields.emplace_back(name, value);
+  }
+  if (h.chunked && h.content_length >= 0) {
+    error = "both Content-Length and Transfer-Encoding";
+    return 400;
+  }
+  h.keep_alive = h.version == "HTTP/1.1" ? !connection_close : connection_keep_alive;
+  return 0;
+}
+
+enum class BodyState { Incomplete, Complete, TooLarge, Malformed };
+
+/**
+ * Decodes a chunked body from @p in. Complete: @p body holds it and @p consumed the bytes
+ * it took (trailers included). TooLarge once more than @p max bytes are decoded.
+ */
+BodyState decode_chunked(std::string_view in, std::size_t max, std::string& body, std::size_t& consumed) {
+  body.clear();
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t eol = in.find('\n', pos);
+    if (eol == std::string_view::npos)
+      return in.size() - pos > 1024 ? BodyState::Malformed : BodyState::Incomplete;
+    std::string_view size_line = in.substr(pos, eol - pos);
+    if (const std::size_t semi = size_line.find(';'); semi != std::string_view::npos)
+      size_line = size_line.substr(0, semi);
+    size_line = trim(size_line);
+    std::size_t size = 0;
+    const auto [p, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
+    if (ec != std::errc() || p != size_line.data() + size_line.size()) return BodyState::Malformed;
+    pos = eol + 1;
+    if (size == 0) {
+      // Trailers, up to the blank line.
+      for (;;) {
+        const std::size_t e = in.find('\n', pos);
+        if (e == std::string_view::npos) return BodyState::Incomplete;
+        const bool blank = e == pos || (e == pos + 1 && in[pos] == '\r');
+        pos = e + 1;
+        if (blank) {
+          consumed = pos;
+          return BodyState::Complete;
+        }
+      }
+    }
+    if (body.size() + size > max) {
+      const std::size_t have = std::min(size, in.size() - std::min(in.size(), pos));
+      body.append(in.substr(pos, std::min(have, max + 1 - body.size())));
+      return body.size() > max ? BodyState::TooLarge : BodyState::Incomplete;
+    }
+    if (in.size() < pos + size + 1) return BodyState::Incomplete;
+    body.append(in.substr(pos, size));
+    pos += size;
+    if (in[pos] == '\r') ++pos;
+    if (pos >= in.size()) return BodyState::Incomplete;
+    if (in[pos] != '\n') return BodyState::Malformed;
+    ++pos;
+  }
+}
+
+enum class Timer : std::uint8_t { None, Idle, Head, Body, Write, Answer };
+
+struct Conn {
+  int fd = -1;
+  std::shared_ptr<Wire> wire;
+  Poco::Net::SocketAddress peer;
+  std::string in;
+  std::size_t in_off = 0;    ///< bytes of `in` already served
+  std::size_t scanned = 0;   ///< where the search for the end of the head goes on
+  std::optional<Head> head;  ///< the request being read, once its head is complete
+  std::size_t body_start = 0;
+  std::string out;
+  std::size_t out_off = 0;
+  std::shared_ptr<Answer> pending;
+  int served = 0;
+  bool close_after = false;
+  bool peer_closed = false;
+  bool reading = true;   ///< EPOLLIN armed
+  bool writing = false;  ///< EPOLLOUT armed
+  bool dead = false;
+  Timer timer = Timer::None;
+  std::int64_t deadline = 0;
+};
+
+}  // namespace
+
+struct HttpReactor::Impl {
+  int listen_fd = -1;
+  HttpServerOptions options;
+  HttpDispatch dispatch;
+  Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+  Poco::Net::SocketAddress server_address;
+  std::atomic<std::size_t> open{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::vector<std::thread> threads;
+};
+
+namespace {
+
+class Loop {
+ public:
+  explicit Loop(HttpReactor::Impl& r) : r_(r) {
+    ep_ = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ep_ < 0 || wake_ < 0) throw std::runtime_error(std::string("HTTP server: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &wake_;
+    ::epoll_ctl(ep_, EPOLL_CTL_ADD, wake_, &ev);
+    // Every loop waits on the listening socket; EPOLLEXCLUSIVE wakes one of them per connection.
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.ptr = &r_.listen_fd;
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, r_.listen_fd, &ev) != 0)
+      throw std::runtime_error(std::string("HTTP server: epoll: ") + std::strerror(errno));
+    max_buffer_ = kMaxHead + r_.options.max_body + 65536;
+  }
+
+  ~Loop() {
+    for (auto& [fd, c] : conns_) close_now(*c);
+    conns_.clear();
+    graveyard_.clear();
+    ::close(wake_);
+    ::close(ep_);
+  }
+
+  void wake() {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_, &one, sizeof one);
+  }
+
+  /** An answer on @p wire needs the loop (leftover bytes, the connection's end, a waiting request). */
+  void post(const std::shared_ptr<Wire>& wire) {
+    bool first;
+    {
+      std::lock_guard lock(post_mu_);
+      first = posted_.empty();
+      posted_.push_back(wire);
+    }
+    if (first) wake();
+  }
+
+  void run() {
+    std::vector<epoll_event> events(256);
+    std::int64_t next_scan = now_ms() + 100;
+    while (!r_.stop.load(std::memory_order_acquire)) {
+      const int n = ::epoll_wait(ep_, events.data(), static_cast<int>(events.size()), 100);
+      now_ = now_ms();
+      refresh_date();
+      for (int i = 0; i < n; ++i) {
+        void* p = events[i].data.ptr;
+        if (p == &r_.listen_fd) {
+          accept_all();
+        } else if (p == &wake_) {
+          std::uint64_t v;
+          (void)!::read(wake_, &v, sizeof v);
+          serve_posted();
+        } else {
+          Conn& c = *static_cast<Conn*>(p);
+          if (c.dead) continue;
+          if (events[i].events & (EPOLLHUP | EPOLLERR)) {
+            close_conn(c);  // reset, or shut both ways: nothing can be answered any more
+            continue;
+          }
+          if (events[i].events & EPOLLIN) read_some(c);
+          if (!c.dead) process(c);
+        }
+      }
+      if (now_ >= next_scan) {
+        scan_timers();
+        next_scan = now_ + 100;
+      }
+      graveyard_.clear();
+    }
+  }
+
+ private:
+  void refresh_date() {
+    const std::int64_t second = now_ / 1000;
+    if (second == date_second_) return;
+    date_second_ = second;
+    date_ = Poco::DateTimeFormatter::format(Poco::Timestamp(), Poco::DateTimeFormat::HTTP_FORMAT);
+  }
+
+  void accept_all() {
+    for (;;) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      const int fd =
+          ::accept4(r_.listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN: another loop took it, or none left
+      const std::size_t limit = std::max<std::size_t>(1, r_.options.max_connections);
+      if (r_.open.fetch_add(1) >= limit) {
+        r_.open.fetch_sub(1);
+        refuse(fd);
+        continue;
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto c = std::make_unique<Conn>();
+      c->fd = fd;
+      c->wire = std::make_shared<Wire>(fd, this);
+      c->wire->conn = c.get();
+      try {
+        c->peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&addr), len);
+      } catch (const Poco::Exception&) {
+      }
+      set_timer(*c, Timer::Idle, r_.options.read_timeout.count());
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.ptr = c.get();
+      if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        ::close(fd);
+        r_.open.fetch_sub(1);
+        continue;
+      }
+      conns_.emplace(fd, std::move(c));
+    }
+  }
+
+  /** Beyond the connection limit: 503 at once, without reading the request. */
+  static void refuse(int fd) {
+    static const std::string reply =
+        error_answer(503, "too many connections, retry later", "Retry-After: 1\r\n");
+    char sink[4096];
+    // The request bytes already here are read away first, so that closing does not reset the
+    // connection and discard the answer on the client's side.
+    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    (void)::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+  }
+
+  void set_timer(Conn& c, Timer t, std::int64_t ms) {
+    c.timer = t;
+    c.deadline = t == Timer::None ? 0 : now_ + ms;
+  }
+
+  void read_some(Conn& c) {
+    if (!c.reading) return;
+    for (;;) {
+      if (c.in.size() - c.in_off >= max_buffer_) {
+        arm(c, false, c.writing);  // enough buffered: read on once it is served
+        return;
+      }
+      if (c.in_off > 0 && c.in_off == c.in.size()) {
+        c.in.clear();
+        c.scanned = c.in_off = 0;
+      }
+      const ssize_t n = ::recv(c.fd, buffer_.data(), buffer_.size(), 0);
+      if (n > 0) {
+        c.in.append(buffer_.data(), static_cast<std::size_t>(n));
+        if (static_cast<std::size_t>(n) < buffer_.size()) return;
+        continue;
+      }
+      if (n == 0) {
+        c.peer_closed = true;
+        arm(c, false, c.writing);
+        return;
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) close_conn(c);
+      return;
+    }
+  }
+
+  void arm(Conn& c, bool reading, bool writing) {
+    if (c.reading == reading && c.writing == writing) return;
+    c.reading = reading;
+    c.writing = writing;
+    epoll_event ev{};
+    ev.events = (reading ? EPOLLIN : 0u) | (writing ? EPOLLOUT : 0u);
+    ev.data.ptr = &c;
+    ::epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  /** Writes what is queued; false while some remains (EPOLLOUT is then armed). */
+  bool flush(Conn& c) {
+    while (c.out_off < c.out.size()) {
+      const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_off += static_cast<std::size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        arm(c, c.reading, true);
+        set_timer(c, Timer::Write, r_.options.read_timeout.count());
+        return false;
+      }
+      close_conn(c);
+      return false;
+    }
+    c.out.clear();
+    c.out_off = 0;
+    if (c.writing) arm(c, c.reading, false);
+    return true;
+  }
+
+  /** Takes the pending answer's outcome once it was sent; false while it is still to come. */
+  bool settle(Conn& c) {
+    std::lock_guard lock(c.wire->mu);
+    if (!c.pending->answered_locked()) {
+      // Only a pipelined request or the client's end needs the loop woken for the answer;
+      // otherwise the next request's bytes bring the loop back.
+      c.wire->loop_waiting = c.in.size() > c.in_off || c.peer_closed;
+      return false;
+    }
+    c.wire->loop_waiting = false;
+    c.out = std::move(c.wire->leftover);
+    c.wire->leftover.clear();
+    c.out_off = 0;
+    c.close_after = c.close_after || c.wire->close_after;
+    c.pending.reset();
+    set_timer(c, Timer::None, 0);
+    return true;
+  }
+
+  void serve_posted() {
+    std::vector<std::shared_ptr<Wire>> wires;
+    {
+      std::lock_guard lock(post_mu_);
+      wires.swap(posted_);
+    }
+    for (const auto& w : wires) {
+      if (w->closed) continue;  // only this thread closes: no lock needed to read it
+      Conn& c = *static_cast<Conn*>(w->conn);
+      if (!c.dead) process(c);
+    }
+  }
+
+  void scan_timers() {
+    std::vector<Conn*> due;
+    for (auto& [fd, c] : conns_)
+      if (!c->dead && c->timer != Timer::None && now_ >= c->deadline) due.push_back(c.get());
+    for (Conn* c : due) {
+      if (c->dead) continue;
+      switch (c->timer) {
+        case Timer::Idle:
+        case Timer::Write:
+          close_conn(*c);
+          break;
+        case Timer::Head:
+          fail(*c, 408, "request headers too slow");
+          break;
+        case Timer::Body:
+          fail(*c, 408, "request body not received in time");
+          break;
+        case Timer::Answer:
+          set_timer(*c, Timer::None, 0);
+          if (c->pending) c->pending->fire_deadline();
+          process(*c);
+          break;
+        case Timer::None:
+          break;
+      }
+    }
+  }
+
+  /** Answers with an error and closes once it is written. */
+  void fail(Conn& c, int status, const std::string& message) {
+    if (c.pending) {  // an answer is owed first: just end the connection
+      close_conn(c);
+      return;
+    }
+    c.out += error_answer(status, message);
+    c.close_after = true;
+    c.head.reset();
+    c.in_off = c.in.size();
+    set_timer(c, Timer::None, 0);
+    process(c);
+  }
+
+  void process(Conn& c) {
+    while (!c.dead) {
+      if (c.pending && !settle(c)) return;
+      if (!flush(c)) return;
+      if (c.close_after) {
+        close_conn(c);
+        return;
+      }
+      if (!c.reading && !c.peer_closed) arm(c, true, c.writing);
+      if (!c.head) {
+        if (c.in_off == c.in.size()) {
+          if (c.peer_closed) {
+            close_conn(c);
+            return;
+          }
+          if (c.timer != Timer::Idle)
+            set_timer(
+                c, Timer::Idle,
+                c.served == 0 ? r_.options.read_timeout.count() : r_.options.keep_alive_timeout.count());
+          return;
+        }
+        const std::string_view buf(c.in.data() + c.in_off, c.in.size() - c.in_off);
+        // Blank lines before a request are ignored (RFC 9112 2.2).
+        if (buf.front() == '\r' || buf.front() == '\n') {
+          ++c.in_off;
+          c.scanned = 0;
+          continue;
+        }
+        const std::size_t from = c.scanned > 3 ? c.scanned - 3 : 0;
+        std::size_t end = buf.find("\r\n\r\n", from);
+        std::size_t term = 4;
+        if (end == std::string_view::npos) {
+          end = buf.find("\n\n", from);
+          term = 2;
+        }
+        if (end == std::string_view::npos) {
+          c.scanned = buf.size();
+          if (buf.size() > kMaxHead) return fail(c, 431, "request header too large");
+          if (c.peer_closed) {
+            close_conn(c);
+            return;
+          }
+          if (c.timer != Timer::Head) set_timer(c, Timer::Head, r_.options.header_timeout.count());
+          return;
+        }
+        Head h;
+        std::string error;
+        if (const int status = parse_head(buf.substr(0, end), h, error))
+          return fail(c, status,
+                      status == 431 ? "request header too large: " + error : "malformed request: " + error);
+        c.head = std::move(h);
+        c.body_start = c.in_off + end + term;
+        c.scanned = 0;
+        const bool has_body = c.head->chunked || c.head->content_length > 0;
+        if (has_body && c.head->expect_continue && c.in.size() == c.body_start &&
+            (c.head->chunked || static_cast<std::size_t>(c.head->content_length) <= r_.options.max_body)) {
+          c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+          if (!flush(c)) return;
+        }
+        set_timer(c, has_body ? Timer::Body : Timer::None, r_.options.body_timeout.count());
+      }
+      // The body, whole (or its first max_body + 1 bytes when too large: the handler says 413).
+      const Head& h = *c.head;
+      const std::string_view rest(c.in.data() + c.body_start, c.in.size() - c.body_start);
+      std::string decoded;
+      std::string_view body;
+      std::size_t consumed = 0;
+      bool truncated = false;
+      if (h.chunked) {
+        switch (decode_chunked(rest, r_.options.max_body, decoded, consumed)) {
+          case BodyState::Incomplete:
+            if (c.peer_closed) close_conn(c);
+            return;
+          case BodyState::Malformed:
+            return fail(c, 400, "malformed chunked body");
+          case BodyState::TooLarge:
+            truncated = true;
+            break;
+          case BodyState::Complete:
+            break;
+        }
+        body = decoded;
+      } else if (h.content_length > 0) {
+        const auto len = static_cast<std::size_t>(h.content_length);
+        if (len > r_.options.max_body) {
+          truncated = true;  // not read at all: the handler sees the length and answers 413
+        } else {
+          if (rest.size() < len) {
+            if (c.peer_closed) close_conn(c);
+            return;
+          }
+          body = rest.substr(0, len);
+          consumed = len;
+        }
+      }
+      const std::size_t next = truncated ? c.in.size() : c.body_start + consumed;
+      serve(c, body, truncated);
+      c.head.reset();
+      c.in_off = next;
+      if (c.in_off == c.in.size()) {
+        c.in.clear();
+        c.in_off = 0;
+      }
+    }
+  }
+
+  void serve(Conn& c, std::string_view body, bool truncated) {
+    const Head& h = *c.head;
+    ++c.served;
+    const int max_requests = static_cast<int>(r_.options.max_keep_alive_requests);
+    const bool may_keep = !truncated && h.keep_alive && (max_requests <= 0 || c.served < max_requests);
+    Response res(c.wire, date_, h.method == "HEAD");
+    Request req(res, c.peer, r_.server_address, *r_.params, body);
+    req.setMethod(h.method);
+    req.setURI(h.uri);
+    req.setVersion(h.version);
+    for (const auto& [name, value] : h.fields) req.add(name, value);
+    res.setVersion(h.version);
+    if (!may_keep)
+      res.setKeepAlive(false);
+    else if (h.version == "HTTP/1.0")
+      res.setKeepAlive(true);
+    try {
+      r_.dispatch(req, res);
+    } catch (...) {  // the dispatch answers handler exceptions itself; this is a last resort
+      if (!res.sent() && !res.deferred()) {
+        static const std::string fallback = R"({"error":"internal error"})";
+        res.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_INTERNAL_SERVER_ERROR);
+        res.setContentType("application/json");
+        res.sendBuffer(fallback.data(), fallback.size());
+      }
+    }
+    if (const auto& answer = res.deferred()) {
+      c.pending = answer;
+      set_timer(c, Timer::Answer, std::max<std::int64_t>(0, answer->deadline_ms() - now_ms()));
+      return;
+    }
+    const bool keep = may_keep && res.getKeepAlive();
+    res.serialize(c.out, keep);
+    if (!keep) c.close_after = true;
+    set_timer(c, Timer::None, 0);
+  }
+
+  void close_conn(Conn& c) {
+    if (c.dead) return;
+    close_now(c);
+    auto it = conns_.find(c.fd);
+    if (it != conns_.end()) {
+      graveyard_.push_back(std::move(it->second));
+      conns_.erase(it);
+    }
+  }
+
+  void close_now(Conn& c) {
+    {
+      std::lock_guard lock(c.wire->mu);
+      c.wire->closed = true;
+    }
+    c.dead = true;
+    ::epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
+    ::close(c.fd);
+    r_.open.fetch_sub(1);
+  }
+
+  HttpReactor::Impl& r_;
+  int ep_ = -1;
+  int wake_ = -1;
+  std::size_t max_buffer_ = 0;
+  std::vector<char> buffer_ = std::vector<char>(65536);  ///< what recv() reads into
+  std::int64_t now_ = now_ms();
+  std::int64_t date_second_ = -1;
+  std::string date_;
+  std::unordered_map<int, std::unique_ptr<Conn>> conns_;
+  std::vector<std::unique_ptr<Conn>> graveyard_;  ///< closed during this round of events
+  std::mutex post_mu_;
+  std::vector<std::shared_ptr<Wire>> posted_;
+};
+
+void post(Loop* loop, const std::shared_ptr<Wire>& wire) {
+  loop->post(wire);
+}
+
+}  // namespace
+
+HttpReactor::HttpReactor(int listen_fd, const HttpServerOptions& options, HttpDispatch dispatch)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->listen_fd = listen_fd;
+  impl_->options = options;
+  impl_->dispatch = std::move(dispatch);
+  ::fcntl(listen_fd, F_SETFL, ::fcntl(listen_fd, F_GETFL) | O_NONBLOCK);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    impl_->server_address = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&addr), len);
+  auto& p = *impl_->params;
+  p.setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(options.read_timeout.count()) * 1000));
+  p.setKeepAlive(true);
+  p.setKeepAliveTimeout(
+      Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(options.keep_alive_timeout.count()) * 1000));
+  p.setMaxKeepAliveRequests(static_cast<int>(options.max_keep_alive_requests));
+  p.setServerName("sluice");
+  const std::size_t n = std::max<std::size_t>(1, options.io_threads);
+  for (std::size_t i = 0; i < n; ++i) impl_->loops.push_back(std::make_unique<Loop>(*impl_));
+}
+
+void HttpReactor::start() {
+  for (auto& l : impl_->loops) impl_->threads.emplace_back([loop = l.get()] { loop->run(); });
+}
+
+HttpReactor::~HttpReactor() {
+  impl_->stop.store(true, std::memory_order_release);
+  for (auto& l : impl_->loops) l->wake();
+  for (auto& t : impl_->threads) t.join();
+  impl_->loops.clear();  // closes every connection: deferred answers still to come write nothing
+}
+
+}  // namespace sluice::core
