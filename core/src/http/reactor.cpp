@@ -472,6 +472,7 @@ struct HttpReactor::Impl {
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   Poco::Net::SocketAddress server_address;
   std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> next_loop{0};  ///< round-robin of accepted connections
   std::atomic<bool> stop{false};
   std::vector<std::unique_ptr<Loop>> loops;
   std::vector<std::thread> threads;
@@ -498,6 +499,10 @@ class Loop {
   }
 
   ~Loop() {
+    for (const auto& a : adopted_) {
+      ::close(a.fd);
+      r_.open.fetch_sub(1);
+    }
     for (auto& [fd, c] : conns_) close_now(*c);
     conns_.clear();
     graveyard_.clear();
@@ -515,7 +520,7 @@ class Loop {
     bool first;
     {
       std::lock_guard lock(post_mu_);
-      first = posted_.empty();
+      first = posted_.empty() && adopted_.empty();
       posted_.push_back(wire);
     }
     if (first) wake();
@@ -578,25 +583,47 @@ class Loop {
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto c = std::make_unique<Conn>();
-      c->fd = fd;
-      c->wire = std::make_shared<Wire>(fd, this);
-      c->wire->conn = c.get();
-      try {
-        c->peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&addr), len);
-      } catch (const Poco::Exception&) {
-      }
-      set_timer(*c, Timer::Idle, r_.options.read_timeout.count());
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.ptr = c.get();
-      if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        ::close(fd);
-        r_.open.fetch_sub(1);
+      // Connections go round the loops: the loop woken for a burst of them (a client opening
+      // its pool) must not end up serving them all.
+      Loop* target = r_.loops[r_.next_loop.fetch_add(1) % r_.loops.size()].get();
+      if (target != this) {
+        target->adopt(fd, addr, len);
         continue;
       }
-      conns_.emplace(fd, std::move(c));
+      add_conn(fd, addr, len);
     }
+  }
+
+  /** A connection another loop accepted for this one. */
+  void adopt(int fd, const sockaddr_storage& addr, socklen_t len) {
+    bool first;
+    {
+      std::lock_guard lock(post_mu_);
+      first = posted_.empty() && adopted_.empty();
+      adopted_.push_back({fd, addr, len});
+    }
+    if (first) wake();
+  }
+
+  void add_conn(int fd, const sockaddr_storage& addr, socklen_t len) {
+    auto c = std::make_unique<Conn>();
+    c->fd = fd;
+    c->wire = std::make_shared<Wire>(fd, this);
+    c->wire->conn = c.get();
+    try {
+      c->peer = Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&addr), len);
+    } catch (const Poco::Exception&) {
+    }
+    set_timer(*c, Timer::Idle, r_.options.read_timeout.count());
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = c.get();
+    if (::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+      ::close(fd);
+      r_.open.fetch_sub(1);
+      return;
+    }
+    conns_.emplace(fd, std::move(c));
   }
 
   /** Beyond the connection limit: 503 at once, without reading the request. */
@@ -700,10 +727,13 @@ class Loop {
 
   void serve_posted() {
     std::vector<std::shared_ptr<Wire>> wires;
+    std::vector<Adopted> adopted;
     {
       std::lock_guard lock(post_mu_);
       wires.swap(posted_);
+      adopted.swap(adopted_);
     }
+    for (const auto& a : adopted) add_conn(a.fd, a.addr, a.len);
     for (const auto& w : wires) {
       if (w->closed) continue;  // only this thread closes: no lock needed to read it
       Conn& c = *static_cast<Conn*>(w->conn);
@@ -927,8 +957,14 @@ class Loop {
   std::string date_;
   std::unordered_map<int, std::unique_ptr<Conn>> conns_;
   std::vector<std::unique_ptr<Conn>> graveyard_;  ///< closed during this round of events
+  struct Adopted {
+    int fd;
+    sockaddr_storage addr;
+    socklen_t len;
+  };
   std::mutex post_mu_;
   std::vector<std::shared_ptr<Wire>> posted_;
+  std::vector<Adopted> adopted_;  ///< connections accepted by another loop for this one
 };
 
 void post(Loop* loop, const std::shared_ptr<Wire>& wire) {
