@@ -3,7 +3,8 @@
  * @file http.hpp
  * @brief Shared HTTP servers. Every component that serves HTTP (the admin
  * endpoint, the http source, the SRP service) registers routes here; routes
- * on the same listen address share one Poco::Net::HTTPServer.
+ * on the same listen address share one server. Handlers see Poco's request and
+ * response types; plain HTTP is served by the core's event loops, TLS by Poco.
  */
 #include <chrono>
 #include <cstddef>
@@ -22,7 +23,10 @@ namespace sluice {
 /** Path parameters captured by `{name}` segments of a route's path. */
 using PathParams = std::map<std::string, std::string>;
 
-/** Handles one matched request. Called on a server thread; must be thread-safe. */
+/**
+ * Handles one matched request. Called on a server thread (an event loop for plain HTTP:
+ * return quickly, defer an answer that must wait); must be thread-safe.
+ */
 using HttpHandler =
     std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PathParams&)>;
 
