@@ -4,6 +4,7 @@
 #include <array>
 #include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -362,6 +363,21 @@ struct Shared : std::enable_shared_from_this<Shared> {
 
   void handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
               const PathParams& params);
+  /** The events are in the pipeline: answer through @p later now (accept) or once acknowledged. */
+  void answer_when_acked(const Route& route, const std::shared_ptr<Pending>& pending,
+                         const std::shared_ptr<HttpLaterAnswer>& later, std::shared_ptr<void> flight);
+  /** The waiting room's thread: emits waiting requests in arrival order until their deadline. */
+  void serve_room();
+
+  /** A request that found the pipeline full, waiting for room (its answer is deferred). */
+  struct Waiting {
+    Batch batch;
+    Clock::time_point until;
+    std::function<void(EmitResult)> done;
+  };
+  std::deque<Waiting> room;  ///< guarded by mu; at most one per open connection
+  std::condition_variable room_cv;
+  bool room_stop = false;
   void preflight(const std::string& methods, Poco::Net::HTTPServerRequest& req,
                  Poco::Net::HTTPServerResponse& res);
 };
@@ -509,17 +525,42 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
     for (auto& ev : batch) ev.ack = ack;
   }
 
+  // On the server's event loops (answers that can be deferred) a request never waits for room
+  // there: one that finds the pipeline full waits in the waiting room, in arrival order.
+  auto* deferrable = dynamic_cast<HttpDeferrable*>(&res);
   EmitResult result = EmitResult::Stopping;
   {
     std::unique_lock lock(mu);
-    if (open && sctx) {
+    if (open && sctx && (!deferrable || room.empty())) {
       ++emitting;
       SourceContext* ctx = sctx;
       lock.unlock();
-      result = ctx->try_emit(batch, emit_timeout);
+      result = ctx->try_emit(batch, deferrable ? milliseconds{0} : emit_timeout);
       lock.lock();
       --emitting;
       cv.notify_all();
+    } else if (open && sctx) {
+      result = EmitResult::Full;  // others wait before it: behind them
+    }
+  }
+  if (result == EmitResult::Full && deferrable && emit_timeout.count() > 0) {
+    auto self = shared_from_this();
+    auto later = deferrable->defer(Clock::now() + emit_timeout + ack_timeout, [self](HttpLaterAnswer& a) {
+      self->fail(a, 503, self->ack_timeout_message());
+    });
+    if (later) {
+      std::lock_guard lock(mu);
+      room.push_back(Waiting{std::move(batch), Clock::now() + emit_timeout,
+                             [self, r = &route, n, pending, later, flight](EmitResult er) {
+                               if (er == EmitResult::Full)
+                                 return self->fail(*later, 503, "the pipeline is full; retry later");
+                               if (er == EmitResult::Stopping)
+                                 return self->fail(*later, 503, "the pipeline is stopping; retry later");
+                               self->events->inc(n);
+                               self->answer_when_acked(*r, pending, later, flight);
+                             }});
+      room_cv.notify_one();
+      return;
     }
   }
   if (result == EmitResult::Full) return fail(res, 503, "the pipeline is full; retry later");
@@ -528,22 +569,12 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
 
   if (pending) {
     // Answered by the thread that completes the acknowledgement: no server thread sleeps.
-    if (auto* d = dynamic_cast<HttpDeferrable*>(&res)) {
+    if (deferrable) {
       auto self = shared_from_this();
-      auto later = d->defer(Clock::now() + ack_timeout,
-                            [self](HttpLaterAnswer& a) { self->fail(a, 503, self->ack_timeout_message()); });
-      if (later) {
-        std::unique_lock lock(pending->mu);
-        if (!pending->done) {
-          pending->reply = [self, r = &route, later, flight = std::move(flight)](AckStatus st) {
-            self->acked(*r, *later, st);
-          };
-          return;
-        }
-        const AckStatus st = pending->status;
-        lock.unlock();
-        return acked(route, *later, st);
-      }
+      auto later = deferrable->defer(Clock::now() + ack_timeout, [self](HttpLaterAnswer& a) {
+        self->fail(a, 503, self->ack_timeout_message());
+      });
+      if (later) return answer_when_acked(route, pending, later, std::move(flight));
     }
     // This connection cannot defer (TLS): its thread waits.
     std::unique_lock lock(pending->mu);
@@ -554,6 +585,56 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
   }
   answer(res, route.status, route.content_type, route.response);
   count(route.status);
+}
+
+void Shared::answer_when_acked(const Route& route, const std::shared_ptr<Pending>& pending,
+                               const std::shared_ptr<HttpLaterAnswer>& later, std::shared_ptr<void> flight) {
+  if (!pending) {  // answer: accept
+    if (later->send(route.status, route.content_type, route.response)) count(route.status);
+    return;
+  }
+  std::unique_lock lock(pending->mu);
+  if (!pending->done) {
+    pending->reply = [self = shared_from_this(), r = &route, later,
+                      flight = std::move(flight)](AckStatus st) { self->acked(*r, *later, st); };
+    return;
+  }
+  const AckStatus st = pending->status;
+  lock.unlock();
+  acked(route, *later, st);
+}
+
+void Shared::serve_room() {
+  std::unique_lock lock(mu);
+  for (;;) {
+    if (room.empty()) {
+      if (room_stop) return;
+      room_cv.wait(lock);
+      continue;
+    }
+    Waiting& w = room.front();
+    EmitResult r = EmitResult::Stopping;
+    if (open && sctx && !room_stop) {
+      ++emitting;
+      SourceContext* ctx = sctx;
+      lock.unlock();
+      // A short wait, so that the deadline of the first in line is kept.
+      r = ctx->try_emit(
+          w.batch,
+          std::min<milliseconds>(milliseconds{20}, std::chrono::ceil<milliseconds>(w.until - Clock::now())));
+      lock.lock();
+      --emitting;
+      cv.notify_all();
+      if (r == EmitResult::Full && Clock::now() < w.until) continue;
+    }
+    {
+      auto done = std::move(w.done);
+      room.pop_front();
+      lock.unlock();
+      done(r);
+    }  // its captures (the request's flight token) go before the lock is taken again
+    lock.lock();
+  }
 }
 
 const Schema& HttpSource::schema() {
@@ -747,6 +828,7 @@ void HttpSource::run(SourceContext& ctx) {
     std::lock_guard lock(shared_->mu);
     shared_->sctx = &ctx;
     shared_->open = true;
+    shared_->room_stop = false;
   }
   try {
     registration_ = ctx.http().add(shared_->server, std::move(routes));
@@ -756,13 +838,21 @@ void HttpSource::run(SourceContext& ctx) {
     shared_->sctx = nullptr;
     throw std::runtime_error(ctx.id() + ": " + e.what());
   }
+  room_thread_ = std::thread([s = shared_] { s->serve_room(); });
   ctx.log().info("listening on http://", registration_->bound_address(), " for ", listing);
   while (!ctx.wait_stop(std::chrono::hours(1))) {
   }
-  // New requests now get 503; the ones already in the pipeline are answered when their
-  // acknowledgements arrive (the runtime drains the sinks after this returns).
+  // New requests now get 503, and so do those in the waiting room; the ones already in the
+  // pipeline are answered when their acknowledgements arrive (the runtime drains the sinks
+  // after this returns).
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->open = false;
+    shared_->room_stop = true;
+  }
+  shared_->room_cv.notify_all();
+  if (room_thread_.joinable()) room_thread_.join();
   std::unique_lock lock(shared_->mu);
-  shared_->open = false;
   shared_->cv.wait(lock, [&] { return shared_->emitting == 0; });
   shared_->sctx = nullptr;
 }

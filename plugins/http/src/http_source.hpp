@@ -1,6 +1,7 @@
 #pragma once
 // `http` source: routes declared in YAML on the core's shared HTTP servers.
 #include <memory>
+#include <thread>
 
 #include <sluice/sdk.hpp>
 
@@ -25,6 +26,7 @@ class HttpSource : public Source {
   PluginContext& ctx_;
   std::shared_ptr<Shared> shared_;
   std::unique_ptr<HttpRegistration> registration_;
+  std::thread room_thread_;  ///< emits requests that found the pipeline full (Shared::serve_room)
 };
 
 }  // namespace sluice::http_source

@@ -1,6 +1,8 @@
 // The http source in real pipelines (harness: capture sink), over real sockets on loopback.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -309,4 +311,36 @@ TEST(HttpSource, FullPipelineIs503WithRetryAfter) {
   EXPECT_EQ(full, 1);
   EXPECT_TRUE(h.wait_captured("out", 2, 30s));
   EXPECT_EQ(h.captured("out").size(), 2u);  // the refused one was not emitted
+}
+
+TEST(HttpSource, RequestsWaitingForRoomDoNotHoldTheServer) {
+  Harness h;
+  const int port = free_port();
+  // The pipeline stays full while the requests wait: one event in the queue, a sink that takes 6 s.
+  h.start(
+      "pipelines:\n  in:\n    queue_max_events: 1\n    shutdown_timeout: 1s\n    source:\n      type: http\n"
+      "      listen: 127.0.0.1:" +
+      std::to_string(port) +
+      "\n      emit_timeout: 3s\n      routes: [{method: POST, path: /e}]\n"
+      "    sinks: [{type: capture, delay: 6s}]\n");
+  wait_listening(port);
+  std::thread first([&] { call(port, "POST", "/e", "{\"n\": 0}"); });   // written by the sink: 6 s
+  std::thread second([&] { call(port, "POST", "/e", "{\"n\": 1}"); });  // fills the queue
+  std::this_thread::sleep_for(300ms);                                   // arrival order only
+  std::atomic<int> refused{0};
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < 6; ++i)
+    waiting.emplace_back([&] {
+      const Reply r = call(port, "POST", "/e", "{\"n\": 2}");
+      if (r.status == 503 && r.body.find("full") != std::string::npos) ++refused;
+    });
+  // While those wait for room (up to emit_timeout), the server still answers other requests.
+  const Reply other = call(port, "GET", "/nowhere");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(refused.load(), 0) << "an unrelated request waited behind requests waiting for room";
+  for (auto& t : waiting) t.join();
+  EXPECT_EQ(refused.load(), 6);
+  h.stop();
+  first.join();
+  second.join();
 }
