@@ -58,6 +58,21 @@ Json pipeline_status(const Harness& h, const std::string& name) {
   return Json();
 }
 
+/**
+ * Of events seq 1 (`bad`), 2 and 3 into pipeline p (capture sink `out`, `error_when: bad`,
+ * dead letters to `dlq`): 1 was dead-lettered with the sink's reason, 2 and 3 delivered.
+ */
+void expect_first_dead_lettered(const Harness& h, int retried) {
+  EXPECT_EQ(seqs(h.captured("out")), (std::multiset<int>{2, 3}));
+  const auto dlq = h.captured("dlq");
+  ASSERT_EQ(dlq.size(), 1u);
+  EXPECT_EQ(dlq[0].fields().at("seq"), 1);
+  EXPECT_EQ(dlq[0].meta.error, "capture: bad is set");
+  EXPECT_EQ(h.ack_statuses("in"),
+            (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::Delivered, AckStatus::Delivered}));
+  EXPECT_EQ(pipeline_status(h, "p")["sinks"][0]["counters"]["events_retried"], retried);
+}
+
 // ---------------------------------------------------------------------------
 // Test-only plugins, registered with Harness::add_plugin.
 
@@ -306,14 +321,7 @@ pipelines:
 )");
   h->inject_json("in", {R"({"seq":1,"bad":true})", R"({"seq":2,"bad":false})", R"({"seq":3})"});
   ASSERT_TRUE(h->wait_idle(10s));
-  EXPECT_EQ(seqs(h->captured("out")), (std::multiset<int>{2, 3}));
-  const auto dlq = h->captured("dlq");
-  ASSERT_EQ(dlq.size(), 1u);
-  EXPECT_EQ(dlq[0].fields().at("seq"), 1);
-  EXPECT_EQ(dlq[0].meta.error, "capture: bad is set");
-  EXPECT_EQ(h->ack_statuses("in"),
-            (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::Delivered, AckStatus::Delivered}));
-  EXPECT_EQ(pipeline_status(*h, "p")["sinks"][0]["counters"]["events_retried"], 0);
+  expect_first_dead_lettered(*h, 0);
 }
 
 TEST(Runtime, WithoutDeadLetterSinkRefusedEventsFail) {
@@ -533,13 +541,7 @@ pipelines:
 )");
   h->inject_json("in", {R"({"seq":1,"bad":true})", R"({"seq":2})", R"({"seq":3})"});
   ASSERT_TRUE(h->wait_idle(10s));
-  EXPECT_EQ(seqs(h->captured("out")), (std::multiset<int>{2, 3}));
-  const auto dlq = h->captured("dlq");
-  ASSERT_EQ(dlq.size(), 1u);
-  EXPECT_EQ(dlq[0].meta.error, "capture: bad is set");
-  EXPECT_EQ(h->ack_statuses("in"),
-            (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::Delivered, AckStatus::Delivered}));
-  EXPECT_EQ(pipeline_status(*h, "p")["sinks"][0]["counters"]["events_retried"], 6);
+  expect_first_dead_lettered(*h, 6);
 }
 
 TEST(Runtime, AsynchronousSinkStopWaitsForWritesInFlight) {
