@@ -19,10 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include <poll.h>
 #include <sys/socket.h>
 
-#include <cerrno>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -340,16 +338,13 @@ bool header_too_large(const std::string& message) {
 }
 
 /**
- * A server session that waits for the next request with one poll(2). Poco's
- * Socket::poll() creates, fills and closes an epoll instance on every call:
- * four system calls per keep-alive request. TLS sockets keep Poco's poll,
- * which also sees bytes OpenSSL has already decrypted.
+ * A TLS server session: the first request waits up to the read timeout, the next ones up to
+ * the keep-alive timeout. Poco's poll also sees bytes OpenSSL has already decrypted.
  */
 class Session : public Poco::Net::HTTPServerSession {
  public:
-  Session(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params, bool tls)
+  Session(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params)
       : HTTPServerSession(socket, params),
-        tls_(tls),
         first_timeout_ms_(static_cast<int>(params->getTimeout().totalMilliseconds())),
         keep_alive_ms_(static_cast<int>(params->getKeepAliveTimeout().totalMilliseconds())),
         max_requests_(params->getMaxKeepAliveRequests()) {}
@@ -362,22 +357,14 @@ class Session : public Poco::Net::HTTPServerSession {
     ++served_;
     if (buffered() > 0) return true;
     const int timeout = first ? first_timeout_ms_ : keep_alive_ms_;
-    if (tls_)
-      return socket().poll(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout) * 1000),
-                           Poco::Net::Socket::SELECT_READ);
-    pollfd p{socket().impl()->sockfd(), POLLIN, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, timeout);
-    } while (r < 0 && errno == EINTR);
-    return r > 0;
+    return socket().poll(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(timeout) * 1000),
+                         Poco::Net::Socket::SELECT_READ);
   }
 
   /** Keep-alive allowed for one more request (max_keep_alive_requests; 0: unlimited). */
   bool may_keep_alive() const { return max_requests_ <= 0 || served_ < max_requests_; }
 
  private:
-  const bool tls_;
   const int first_timeout_ms_;
   const int keep_alive_ms_;
   const int max_requests_;
@@ -391,9 +378,8 @@ class Session : public Poco::Net::HTTPServerSession {
 class Connection : public Poco::Net::TCPServerConnection {
  public:
   Connection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-             RouteTablePtr routes, std::shared_ptr<Connections> connections, bool tls)
+             RouteTablePtr routes, std::shared_ptr<Connections> connections)
       : TCPServerConnection(socket),
-        tls_(tls),
         params_(std::move(params)),
         routes_(std::move(routes)),
         connections_(std::move(connections)) {
@@ -408,7 +394,7 @@ class Connection : public Poco::Net::TCPServerConnection {
     } closed{*connections_};  // admitted by AdmissionFilter when it was accepted
     auto entry = connections_->enter(socket());
     if (!entry) return;  // the server is stopping
-    Session session(socket(), params_, tls_);
+    Session session(socket(), params_);
     // Declared after the session, so it runs before the session's destructor closes the
     // descriptor: the watchdog must never shut a closed (and maybe reused) descriptor.
     struct Leave {
@@ -467,7 +453,6 @@ class Connection : public Poco::Net::TCPServerConnection {
   }
 
  private:
-  const bool tls_;
   Poco::Net::HTTPServerParams::Ptr params_;
   RouteTablePtr routes_;
   std::shared_ptr<Connections> connections_;
@@ -477,23 +462,19 @@ class Connection : public Poco::Net::TCPServerConnection {
 class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
  public:
   ConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, RouteTablePtr routes,
-                    std::shared_ptr<Connections> connections, bool tls)
-      : params_(std::move(params)),
-        routes_(std::move(routes)),
-        connections_(std::move(connections)),
-        tls_(tls) {
+                    std::shared_ptr<Connections> connections)
+      : params_(std::move(params)), routes_(std::move(routes)), connections_(std::move(connections)) {
     published_.store(true, std::memory_order_release);
   }
   Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
     (void)published_.load(std::memory_order_acquire);
-    return new Connection(socket, params_, routes_, connections_, tls_);
+    return new Connection(socket, params_, routes_, connections_);
   }
 
  private:
   Poco::Net::HTTPServerParams::Ptr params_;
   RouteTablePtr routes_;
   std::shared_ptr<Connections> connections_;
-  bool tls_;
   /**
    * Poco hands this object and each Connection to other threads through its own queues;
    * Debian's Poco is not instrumented, so ThreadSanitizer cannot see that hand-over. This
@@ -504,38 +485,18 @@ class ConnectionFactory : public Poco::Net::TCPServerConnectionFactory {
 
 /**
  * Counts connections as they are accepted, before they wait in Poco's queue for a thread, and
- * answers those beyond the limit with 503 at once. (Poco's own queue limit closes a connection
- * without a word, and a count kept only by running connections cannot see the queue.)
+ * closes those beyond the limit at once (no TLS handshake yet: a plain 503 would be garbage to
+ * the client). Poco's own queue limit is never the one reached, and a count kept only by
+ * running connections could not see the queue.
  */
 class AdmissionFilter : public Poco::Net::TCPServerConnectionFilter {
  public:
-  AdmissionFilter(std::shared_ptr<Connections> connections, bool tls)
-      : connections_(std::move(connections)), tls_(tls) {}
+  explicit AdmissionFilter(std::shared_ptr<Connections> connections) : connections_(std::move(connections)) {}
 
-  bool accept(const Poco::Net::StreamSocket& socket) override {
-    if (connections_->admit()) return true;
-    if (tls_) return false;  // no handshake yet: plain bytes would be garbage to the client
-    static const std::string reply = [] {
-      const std::string body = nlohmann::json{{"error", "too many connections, retry later"}}.dump();
-      return "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: "
-             "application/json\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
-    const int fd = socket.impl()->sockfd();
-    // A fresh socket's send buffer is empty: this does not block the acceptor. The request bytes
-    // already received are read away first, so that closing does not reset the connection and
-    // discard the answer on the client's side.
-    char sink[4096];
-    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
-    }
-    (void)::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    ::shutdown(fd, SHUT_WR);
-    return false;
-  }
+  bool accept(const Poco::Net::StreamSocket&) override { return connections_->admit(); }
 
  private:
   std::shared_ptr<Connections> connections_;
-  const bool tls_;
 };
 
 /** One listening server and its routes. */
@@ -586,9 +547,9 @@ class Server {
     params->setMaxKeepAliveRequests(static_cast<int>(o.max_keep_alive_requests));
     params->setServerName("sluice");
     connections_ = std::make_shared<Connections>(open_limit, o.header_timeout);
-    server_ = std::make_unique<Poco::Net::TCPServer>(
-        new ConnectionFactory(params, routes_, connections_, tls_), *pool_, socket_, params);
-    server_->setConnectionFilter(new AdmissionFilter(connections_, tls_));
+    server_ = std::make_unique<Poco::Net::TCPServer>(new ConnectionFactory(params, routes_, connections_),
+                                                     *pool_, socket_, params);
+    server_->setConnectionFilter(new AdmissionFilter(connections_));
   }
 
   /** Starts accepting; called once the first routes are in, so no request sees an empty table. */
