@@ -263,6 +263,7 @@ struct LaterAnswers {
     return [this, deadline](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& res,
                             const PathParams& params) {
       res.set("X-Before", "set before defer");
+      res.setContentType("application/x-before");  // the later answer's own type replaces it
       auto* d = dynamic_cast<sluice::HttpDeferrable*>(&res);
       ASSERT_NE(d, nullptr);
       auto later = d->defer(std::chrono::steady_clock::now() + deadline, [](sluice::HttpLaterAnswer& a) {
@@ -337,6 +338,8 @@ TEST(HttpServers, DeferredAnswersAreSentFromAnotherThreadInRequestOrder) {
   EXPECT_EQ(count_of(reply, "HTTP/1.1 200 OK\r\n"), 3u) << reply;
   EXPECT_EQ(count_of(reply, "X-Before: set before defer\r\n"), 3u) << reply;
   EXPECT_EQ(count_of(reply, "X-After: yes\r\n"), 3u) << reply;
+  EXPECT_EQ(count_of(reply, "Content-Type: "), 3u) << reply;
+  EXPECT_EQ(count_of(reply, "Content-Type: text/plain\r\n"), 3u) << reply;
   EXPECT_EQ(reply.find("twice"), std::string::npos);
   EXPECT_NE(reply.find("Connection: close\r\n"), std::string::npos);
   // A pipelined request is dispatched only once the one before it was answered.

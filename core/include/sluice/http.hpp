@@ -39,8 +39,8 @@ class HttpLaterAnswer {
   virtual ~HttpLaterAnswer() = default;
   /**
    * Sends the answer: @p status, a body of @p content_type, and @p headers besides the
-   * ones set on the response before defer(). False when the request was already answered
-   * or its connection is gone (the client then learns nothing).
+   * ones set on the response before defer() (but its Content-Type). False when the request was already
+   * answered or its connection is gone (the client then learns nothing).
    */
   virtual bool send(int status, const std::string& content_type, const std::string& body,
                     const std::vector<std::pair<std::string, std::string>>& headers = {}) = 0;

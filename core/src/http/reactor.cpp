@@ -86,12 +86,16 @@ void write_head(std::string& out, const std::string& version, int status, const 
   out += keep_alive ? "\r\nConnection: Keep-Alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n";
 }
 
-/** "Name: value\r\n" lines of a response's headers, without the ones write_head() sets. */
-std::string header_lines(const Poco::Net::HTTPResponse& res) {
+/**
+ * "Name: value\r\n" lines of a response's headers, without the ones write_head() sets (and
+ * without Content-Type for a deferred answer, whose send() gives its own).
+ */
+std::string header_lines(const Poco::Net::HTTPResponse& res, bool content_type = true) {
   std::string out;
   for (const auto& [name, value] : res) {
     if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
-        iequals(name, "Transfer-Encoding") || iequals(name, "Date") || iequals(name, "Server"))
+        iequals(name, "Transfer-Encoding") || iequals(name, "Date") || iequals(name, "Server") ||
+        (!content_type && iequals(name, "Content-Type")))
       continue;
     out.append(name).append(": ").append(value).append("\r\n");
   }
@@ -236,8 +240,8 @@ class Response final : public Poco::Net::HTTPServerResponse, public HttpDeferrab
   std::shared_ptr<HttpLaterAnswer> defer(std::chrono::steady_clock::time_point deadline,
                                          std::function<void(HttpLaterAnswer&)> on_deadline) override {
     if (answer_ || sent_) return nullptr;
-    answer_ = std::make_shared<Answer>(wire_, getVersion(), header_lines(*this), date_, getKeepAlive(), head_,
-                                       deadline, std::move(on_deadline));
+    answer_ = std::make_shared<Answer>(wire_, getVersion(), header_lines(*this, false), date_, getKeepAlive(),
+                                       head_, deadline, std::move(on_deadline));
     return answer_;
   }
   const std::shared_ptr<Answer>& deferred() const { return answer_; }
