@@ -674,7 +674,9 @@ const Schema& HttpSource::schema() {
           .option("read_timeout", OptionType::Duration)
           .def("10s")
           .range(1, 3600000)
-          .doc("Longest wait for any bytes of a request (a silent client); then 408.")
+          .doc(
+              "Longest wait for a new connection's first request (then it is closed); with TLS, for any "
+              "bytes of a request (then 408).")
           .option("keep_alive_timeout", OptionType::Duration)
           .def("15s")
           .range(1, 3600000)
