@@ -12,6 +12,7 @@ PKGS=(
   libgtest-dev googletest
   librdkafka-dev kcat python3-kafka
   clang-format wrk procps
+  clang libclang-rt-14-dev python3-h11
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   PKGS+=(default-jre-headless maven python3-flask)

@@ -33,6 +33,16 @@ class ParseError : public std::runtime_error {
 /** ASCII case-insensitive equality, as header names and units compare. */
 bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/** True when @p bytes are well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+bool valid_utf8(std::string_view bytes) noexcept;
+
+/**
+ * @p bytes as well-formed UTF-8, each invalid sequence replaced by U+FFFD. Use it
+ * for every message that carries bytes from a client, a file or a broker before it
+ * is logged or put into JSON (nlohmann::json::dump() throws on invalid UTF-8).
+ */
+std::string safe_utf8(std::string_view bytes);
+
 /** One header (Kafka record header, HTTP request header). Order is kept. */
 struct Header {
   std::string name;
