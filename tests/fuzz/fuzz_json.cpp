@@ -25,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::string_view found;
       const auto verdict = sluice::detail::scan_path(text, {key}, found);
       if (verdict == sluice::detail::Scan::Missing) std::abort();
-      if (verdict == sluice::detail::Scan::Found && sluice::detail::scanned_to_json(found) != value) std::abort();
+      if (verdict == sluice::detail::Scan::Found && sluice::detail::scanned_to_json(found) != value)
+        std::abort();
     }
   }
 

@@ -43,6 +43,19 @@ bool valid_utf8(std::string_view bytes) noexcept;
  */
 std::string safe_utf8(std::string_view bytes);
 
+/** Deepest nesting of arrays and objects parse_json() accepts. */
+constexpr std::size_t kMaxJsonDepth = 512;
+
+/**
+ * Parses JSON text from outside (a request body, a message). Never throws:
+ * false, with a message that is safe to print and to put into JSON, for text
+ * that is not one JSON document, a raw NUL byte (which nlohmann::json takes
+ * for the end of input, accepting `{"a":1}\0garbage`), a number out of range
+ * (`1e999999`), or nesting deeper than kMaxJsonDepth (which dump() and the
+ * destructor would recurse through).
+ */
+bool parse_json(std::string_view text, Json& out, std::string* error = nullptr);
+
 /** One header (Kafka record header, HTTP request header). Order is kept. */
 struct Header {
   std::string name;
@@ -51,14 +64,14 @@ struct Header {
 
 /** Where an event came from and what travels beside its payload. */
 struct Metadata {
-  std::string source;                 ///< id of the component that produced it
-  std::string topic;                  ///< Kafka topic (or HTTP path for the http source)
-  std::int32_t partition = -1;        ///< Kafka partition, -1 when none
-  std::int64_t offset = -1;           ///< Kafka offset, -1 when none
-  std::optional<std::string> key;     ///< Kafka key
-  std::vector<Header> headers;        ///< record or request headers
-  std::vector<Header> attributes;     ///< free-form (path parameters, client address, ...)
-  std::string error;                  ///< why it was dead-lettered, set by the core
+  std::string source;              ///< id of the component that produced it
+  std::string topic;               ///< Kafka topic (or HTTP path for the http source)
+  std::int32_t partition = -1;     ///< Kafka partition, -1 when none
+  std::int64_t offset = -1;        ///< Kafka offset, -1 when none
+  std::optional<std::string> key;  ///< Kafka key
+  std::vector<Header> headers;     ///< record or request headers
+  std::vector<Header> attributes;  ///< free-form (path parameters, client address, ...)
+  std::string error;               ///< why it was dead-lettered, set by the core
 
   /** First header named @p name (case-insensitive), or nullptr. */
   const std::string* header(std::string_view name) const noexcept;

@@ -87,8 +87,12 @@ struct HttpRoute {
  * is read whole, up to `max_body` bytes, before its handler runs; a longer one
  * is left unread (the handler sees its Content-Length, or the first
  * `max_body + 1` bytes of a chunked body, and should answer 413; the connection
- * closes after the answer). Beyond `max_connections` open connections a new one
- * gets 503 at once. A client cannot hold anything by being slow:
+ * closes after the answer). At `max_connections` open connections, a new one
+ * closes the longest-idle connection (one between requests, or one that has sent
+ * nothing yet) and takes its place; with none idle it gets 503 at once. The request
+ * bytes buffered for all clients together stay under `max_buffered`: the connection
+ * that would go over is answered 503 and closed. A client cannot hold anything by
+ * being slow:
  * `header_timeout` bounds the request line and headers from their first byte,
  * `body_timeout` the body (both answered 408), `read_timeout` the wait for a
  * new connection's first request, `keep_alive_timeout` an idle connection.
@@ -99,12 +103,13 @@ struct HttpRoute {
  * wait for bytes) and cannot defer.
  */
 struct HttpServerOptions {
-  std::string listen = "127.0.0.1:0";               ///< host:port; port 0 picks a free port
-  std::size_t io_threads = 2;                       ///< event loops serving plain HTTP
-  std::size_t max_threads = 16;                     ///< TLS: connections served at once
-  std::size_t max_queued = 256;                     ///< TLS: accepted connections waiting for a thread
-  std::size_t max_connections = 1024;               ///< open connections; beyond: 503
-  std::size_t max_body = 1 << 20;                   ///< plain HTTP: longest body read before the handler runs
+  std::string listen = "127.0.0.1:0";   ///< host:port; port 0 picks a free port
+  std::size_t io_threads = 2;           ///< event loops serving plain HTTP
+  std::size_t max_threads = 16;         ///< TLS: connections served at once
+  std::size_t max_queued = 256;         ///< TLS: accepted connections waiting for a thread
+  std::size_t max_connections = 1024;   ///< open connections; beyond: 503
+  std::size_t max_body = 1 << 20;       ///< plain HTTP: longest body read before the handler runs
+  std::size_t max_buffered = 64 << 20;  ///< plain HTTP: request bytes held for all clients; 0: no bound
   std::chrono::milliseconds read_timeout{10000};    ///< longest wait for a request's first bytes
   std::chrono::milliseconds header_timeout{10000};  ///< request line and headers, from their first byte
   std::chrono::milliseconds body_timeout{10000};    ///< plain HTTP: the whole body, once the headers are in

@@ -37,6 +37,7 @@
 #include <Poco/Timestamp.h>
 #include <nlohmann/json.hpp>
 
+#include "http/http1_parser.hpp"
 #include "sluice/event.hpp"
 
 namespace sluice::core {
@@ -50,12 +51,8 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Limits of a request's head: those of Poco's own parser, which served before.
-constexpr std::size_t kMaxRequestLine = 16384;
-constexpr std::size_t kMaxFieldName = 256;
-constexpr std::size_t kMaxFieldValue = 8192;
-constexpr std::size_t kMaxFields = 100;
-constexpr std::size_t kMaxHead = kMaxRequestLine + kMaxFields * (kMaxFieldName + kMaxFieldValue + 4) + 4;
+// Limits of a request's head (http1::Limits' defaults: a 64 KiB head, like Envoy's 60 KiB).
+const http1::Limits kLimits{};
 
 std::string reason(int status) {
   return Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Status>(status));
@@ -63,7 +60,7 @@ std::string reason(int status) {
 
 /** A complete error answer that closes the connection: `{"error": message}`. */
 std::string error_answer(int status, const std::string& message, const std::string& extra_headers = "") {
-  const std::string body = nlohmann::json{{"error", message}}.dump();
+  const std::string body = nlohmann::json{{"error", safe_utf8(message)}}.dump();
   return "HTTP/1.1 " + std::to_string(status) + " " + reason(status) +
          "\r\nServer: sluice\r\nContent-Type: application/json\r\n" + extra_headers +
          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
@@ -294,155 +291,6 @@ class Request final : public Poco::Net::HTTPServerRequest {
   Poco::MemoryInputStream body_;
 };
 
-/** The request line and headers of one request. */
-struct Head {
-  std::string method, uri, version;
-  std::vector<std::pair<std::string, std::string>> fields;
-  std::int64_t content_length = -1;
-  bool chunked = false;
-  bool expect_continue = false;
-  bool keep_alive = true;
-};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-/** Parses @p text (without the blank line); 0 when fine, else the status to answer with @p error. */
-int parse_head(std::string_view text, Head& h, std::string& error) {
-  std::size_t eol = text.find('\n');
-  std::string_view line = text.substr(0, eol);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  if (line.size() > kMaxRequestLine) {
-    error = "request line too long";
-    return 431;
-  }
-  const std::size_t sp1 = line.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp1 == 0 || sp2 == std::string_view::npos || sp2 == sp1 + 1) {
-    error = "malformed request line";
-    return 400;
-  }
-  h.method = line.substr(0, sp1);
-  h.uri = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  h.version = line.substr(sp2 + 1);
-  if (h.version != "HTTP/1.1" && h.version != "HTTP/1.0") {
-    error = "unsupported protocol version '" + h.version + "'";
-    return h.version.rfind("HTTP/", 0) == 0 ? 505 : 400;
-  }
-  bool connection_close = false, connection_keep_alive = false;
-  while (eol != std::string_view::npos) {
-    const std::size_t start = eol + 1;
-    eol = text.find('\n', start);
-    std::string_view l =
-        text.substr(start, eol == std::string_view::npos ? std::string_view::npos : eol - start);
-    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-    if (l.empty()) continue;
-    if (l.front() == ' ' || l.front() == '\t') {
-      error = "folded header lines are not supported";
-      return 400;
-    }
-    const std::size_t colon = l.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      error = "malformed header line";
-      return 400;
-    }
-    const std::string_view name = l.substr(0, colon);
-    const std::string_view value = trim(l.substr(colon + 1));
-    if (name.size() > kMaxFieldName) {
-      error = "Field name too long";
-      return 431;
-    }
-    if (value.size() > kMaxFieldValue) {
-      error = "Field value too long";
-      return 431;
-    }
-    if (h.fields.size() >= kMaxFields) {
-      error = "Too many header fields";
-      return 431;
-    }
-    if (iequals(name, "Content-Length")) {
-      std::int64_t n = -1;
-      const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || p != value.data() + value.size() || n < 0 ||
-          (h.content_length >= 0 && h.content_length != n)) {
-        error = "invalid Content-Length";
-        return 400;
-      }
-      h.content_length = n;
-    } else if (iequals(name, "Transfer-Encoding")) {
-      if (!iequals(value, "chunked")) {
-        error = "unsupported Transfer-Encoding '" + std::string(value) + "'";
-        return 501;
-      }
-      h.chunked = true;
-    } else if (iequals(name, "Connection")) {
-      connection_close = connection_close || iequals(value, "close");
-      connection_keep_alive = connection_keep_alive || iequals(value, "keep-alive");
-    } else if (iequals(name, "Expect")) {
-      h.expect_continue = iequals(value, "100-continue");
-    }
-    h.fields.emplace_back(name, value);
-  }
-  if (h.chunked && h.content_length >= 0) {
-    error = "both Content-Length and Transfer-Encoding";
-    return 400;
-  }
-  h.keep_alive = h.version == "HTTP/1.1" ? !connection_close : connection_keep_alive;
-  return 0;
-}
-
-enum class BodyState { Incomplete, Complete, TooLarge, Malformed };
-
-/**
- * Decodes a chunked body from @p in. Complete: @p body holds it and @p consumed the bytes
- * it took (trailers included). TooLarge once more than @p max bytes are decoded.
- */
-BodyState decode_chunked(std::string_view in, std::size_t max, std::string& body, std::size_t& consumed) {
-  body.clear();
-  std::size_t pos = 0;
-  for (;;) {
-    const std::size_t eol = in.find('\n', pos);
-    if (eol == std::string_view::npos)
-      return in.size() - pos > 1024 ? BodyState::Malformed : BodyState::Incomplete;
-    std::string_view size_line = in.substr(pos, eol - pos);
-    if (const std::size_t semi = size_line.find(';'); semi != std::string_view::npos)
-      size_line = size_line.substr(0, semi);
-    size_line = trim(size_line);
-    std::size_t size = 0;
-    const auto [p, ec] = std::from_chars(size_line.data(), size_line.data() + size_line.size(), size, 16);
-    if (ec != std::errc() || p != size_line.data() + size_line.size()) return BodyState::Malformed;
-    pos = eol + 1;
-    if (size == 0) {
-      // Trailers, up to the blank line.
-      for (;;) {
-        const std::size_t e = in.find('\n', pos);
-        if (e == std::string_view::npos) return BodyState::Incomplete;
-        const bool blank = e == pos || (e == pos + 1 && in[pos] == '\r');
-        pos = e + 1;
-        if (blank) {
-          consumed = pos;
-          return BodyState::Complete;
-        }
-      }
-    }
-    if (body.size() + size > max) {
-      const std::size_t have = std::min(size, in.size() - std::min(in.size(), pos));
-      body.append(in.substr(pos, std::min(have, max + 1 - body.size())));
-      return body.size() > max ? BodyState::TooLarge : BodyState::Incomplete;
-    }
-    if (in.size() < pos + size + 1) return BodyState::Incomplete;
-    body.append(in.substr(pos, size));
-    pos += size;
-    if (in[pos] == '\r') ++pos;
-    if (pos >= in.size()) return BodyState::Incomplete;
-    if (in[pos] != '\n') return BodyState::Malformed;
-    ++pos;
-  }
-}
-
 enum class Timer : std::uint8_t { None, Idle, Head, Body, Write, Answer };
 
 struct Conn {
@@ -450,10 +298,15 @@ struct Conn {
   std::shared_ptr<Wire> wire;
   Poco::Net::SocketAddress peer;
   std::string in;
-  std::size_t in_off = 0;    ///< bytes of `in` already served
-  std::size_t scanned = 0;   ///< where the search for the end of the head goes on
-  std::optional<Head> head;  ///< the request being read, once its head is complete
+  std::size_t in_off = 0;                  ///< bytes of `in` already served
+  std::size_t scanned = 0;                 ///< where the search for the end of the head goes on
+  std::optional<http1::RequestHead> head;  ///< the request being read, once its head is complete
   std::size_t body_start = 0;
+  std::optional<http1::ChunkedDecoder> chunks;  ///< a chunked body being decoded
+  std::size_t chunks_fed = 0;                   ///< bytes after body_start the decoder has taken
+  std::string decoded;                          ///< the chunked body so far
+  std::size_t held = 0;         ///< bytes of `in` and `decoded` counted in the server's buffer budget
+  std::int64_t idle_since = 0;  ///< when it last became idle (the oldest idle one goes first)
   std::string out;
   std::size_t out_off = 0;
   std::shared_ptr<Answer> pending;
@@ -476,6 +329,7 @@ struct HttpReactor::Impl {
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   Poco::Net::SocketAddress server_address;
   std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> buffered{0};   ///< request bytes held by every connection (max_buffered)
   std::atomic<std::size_t> next_loop{0};  ///< round-robin of accepted connections
   std::atomic<bool> stop{false};
   std::vector<std::unique_ptr<Loop>> loops;
@@ -486,7 +340,7 @@ namespace {
 
 class Loop {
  public:
-  explicit Loop(HttpReactor::Impl& r) : r_(r) {
+  Loop(HttpReactor::Impl& r, std::size_t index) : r_(r), index_(index) {
     ep_ = ::epoll_create1(EPOLL_CLOEXEC);
     wake_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (ep_ < 0 || wake_ < 0) throw std::runtime_error(std::string("HTTP server: ") + std::strerror(errno));
@@ -499,7 +353,7 @@ class Loop {
     ev.data.ptr = &r_.listen_fd;
     if (::epoll_ctl(ep_, EPOLL_CTL_ADD, r_.listen_fd, &ev) != 0)
       throw std::runtime_error(std::string("HTTP server: epoll: ") + std::strerror(errno));
-    max_buffer_ = kMaxHead + r_.options.max_body + 65536;
+    max_buffer_ = kLimits.max_head + r_.options.max_body + 65536;
   }
 
   ~Loop() {
@@ -579,11 +433,19 @@ class Loop {
       const int fd =
           ::accept4(r_.listen_fd, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN: another loop took it, or none left
-      const std::size_t limit = std::max<std::size_t>(1, r_.options.max_connections);
-      if (r_.open.fetch_add(1) >= limit) {
-        r_.open.fetch_sub(1);
-        refuse(fd);
-        continue;
+      if (!admit()) {
+        // At the limit: an idle connection (a fresh one that sent nothing, or a keep-alive one
+        // between requests) makes room, as nginx does, so idle sockets cannot lock clients out.
+        // This loop's own first; else the next loop tries for it.
+        if (!evict_idle() || !admit()) {
+          if (r_.loops.size() > 1) {
+            Loop* other = r_.loops[(index_ + 1) % r_.loops.size()].get();
+            other->adopt(fd, addr, len, /*needs_room=*/true);
+          } else {
+            refuse(fd);
+          }
+          continue;
+        }
       }
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -598,15 +460,63 @@ class Loop {
     }
   }
 
-  /** A connection another loop accepted for this one. */
-  void adopt(int fd, const sockaddr_storage& addr, socklen_t len) {
+  /**
+   * A connection another loop accepted for this one; with @p needs_room it is not counted
+   * yet, and is served only if an idle connection of this loop makes room for it.
+   */
+  void adopt(int fd, const sockaddr_storage& addr, socklen_t len, bool needs_room = false) {
     bool first;
     {
       std::lock_guard lock(post_mu_);
       first = posted_.empty() && adopted_.empty();
-      adopted_.push_back({fd, addr, len});
+      adopted_.push_back({fd, addr, len, needs_room});
     }
     if (first) wake();
+  }
+
+  /** Counts one more open connection; false at the limit. */
+  bool admit() {
+    const std::size_t limit = std::max<std::size_t>(1, r_.options.max_connections);
+    if (r_.open.fetch_add(1) < limit) return true;
+    r_.open.fetch_sub(1);
+    return false;
+  }
+
+  /**
+   * Closes this loop's longest-idle connection: nothing read, owed or being written, and no
+   * bytes waiting in its socket (a request this loop has not read yet). False if none.
+   */
+  bool evict_idle() {
+    std::vector<Conn*> idle;
+    for (auto& [fd, c] : conns_) {
+      if (!c->dead && c->timer == Timer::Idle && !c->head && !c->pending && c->in_off == c->in.size() &&
+          c->out_off == c->out.size())
+        idle.push_back(c.get());
+    }
+    std::sort(idle.begin(), idle.end(),
+              [](const Conn* a, const Conn* b) { return a->idle_since < b->idle_since; });
+    for (Conn* c : idle) {
+      char byte;
+      if (::recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) continue;
+      close_conn(*c);
+      return true;
+    }
+    return false;
+  }
+
+  /** Keeps the server-wide count of buffered request bytes up to date with @p c's. */
+  void account(Conn& c) {
+    const std::size_t now = c.dead ? 0 : c.in.size() + c.decoded.size();
+    if (now > c.held)
+      r_.buffered.fetch_add(now - c.held, std::memory_order_relaxed);
+    else if (now < c.held)
+      r_.buffered.fetch_sub(c.held - now, std::memory_order_relaxed);
+    c.held = now;
+  }
+
+  bool over_budget() const {
+    return r_.options.max_buffered > 0 &&
+           r_.buffered.load(std::memory_order_relaxed) > r_.options.max_buffered;
   }
 
   void add_conn(int fd, const sockaddr_storage& addr, socklen_t len) {
@@ -645,6 +555,7 @@ class Loop {
   }
 
   void set_timer(Conn& c, Timer t, std::int64_t ms) {
+    if (t == Timer::Idle && c.timer != Timer::Idle) c.idle_since = now_;
     c.timer = t;
     c.deadline = t == Timer::None ? 0 : now_ + ms;
   }
@@ -663,6 +574,13 @@ class Loop {
       const ssize_t n = ::recv(c.fd, buffer_.data(), buffer_.size(), 0);
       if (n > 0) {
         c.in.append(buffer_.data(), static_cast<std::size_t>(n));
+        account(c);
+        if (over_budget()) {
+          // Request bytes held for all clients are bounded (like Envoy's overload manager):
+          // the connection that goes over is answered and closed; the others go on.
+          fail(c, 503, "server busy: too many request bytes buffered, retry later", "Retry-After: 1\r\n");
+          return;
+        }
         if (static_cast<std::size_t>(n) < buffer_.size()) return;
         continue;
       }
@@ -737,7 +655,13 @@ class Loop {
       wires.swap(posted_);
       adopted.swap(adopted_);
     }
-    for (const auto& a : adopted) add_conn(a.fd, a.addr, a.len);
+    for (const auto& a : adopted) {
+      if (a.needs_room && !(evict_idle() && admit())) {
+        refuse(a.fd);
+        continue;
+      }
+      add_conn(a.fd, a.addr, a.len);
+    }
     for (const auto& w : wires) {
       if (w->closed) continue;  // only this thread closes: no lock needed to read it
       Conn& c = *static_cast<Conn*>(w->conn);
@@ -774,14 +698,15 @@ class Loop {
   }
 
   /** Answers with an error and closes once it is written. */
-  void fail(Conn& c, int status, const std::string& message) {
+  void fail(Conn& c, int status, const std::string& message, const std::string& extra_headers = "") {
     if (c.pending) {  // an answer is owed first: just end the connection
       close_conn(c);
       return;
     }
-    c.out += error_answer(status, message);
+    c.out += error_answer(status, message, extra_headers);
     c.close_after = true;
     c.head.reset();
+    c.chunks.reset();
     c.in_off = c.in.size();
     set_timer(c, Timer::None, 0);
     process(c);
@@ -815,31 +740,30 @@ class Loop {
           c.scanned = 0;
           continue;
         }
-        const std::size_t from = c.scanned > 3 ? c.scanned - 3 : 0;
-        std::size_t end = buf.find("\r\n\r\n", from);
-        std::size_t term = 4;
-        if (end == std::string_view::npos) {
-          end = buf.find("\n\n", from);
-          term = 2;
-        }
-        if (end == std::string_view::npos) {
+        const http1::HeadEnd end = http1::find_head_end(buf, c.scanned);
+        if (end.offset == std::string_view::npos) {
           c.scanned = buf.size();
-          if (buf.size() > kMaxHead) return fail(c, 431, "request header too large");
-          if (c.peer_closed) {
-            close_conn(c);
-            return;
-          }
+          if (buf.size() > kLimits.max_head)
+            return fail(c, 431,
+                        "request header too large: over " + std::to_string(kLimits.max_head) + " bytes");
+          // A client that half-closed mid-head still reads: tell it why nothing is served.
+          if (c.peer_closed) return fail(c, 400, "malformed request: the connection ended inside the head");
           if (c.timer != Timer::Head) set_timer(c, Timer::Head, r_.options.header_timeout.count());
           return;
         }
-        Head h;
+        http1::RequestHead h;
         std::string error;
-        if (const int status = parse_head(buf.substr(0, end), h, error))
+        if (const int status = http1::parse_head(buf.substr(0, end.offset), h, error, kLimits))
           return fail(c, status,
                       status == 431 ? "request header too large: " + error : "malformed request: " + error);
         c.head = std::move(h);
-        c.body_start = c.in_off + end + term;
+        c.body_start = c.in_off + end.offset + end.length;
         c.scanned = 0;
+        if (c.head->chunked) {
+          c.chunks.emplace(r_.options.max_body, kLimits);
+          c.chunks_fed = 0;
+          c.decoded.clear();
+        }
         const bool has_body = c.head->chunked || c.head->content_length > 0;
         if (has_body && c.head->expect_continue && c.in.size() == c.body_start &&
             (c.head->chunked || static_cast<std::size_t>(c.head->content_length) <= r_.options.max_body)) {
@@ -848,34 +772,42 @@ class Loop {
         }
         set_timer(c, has_body ? Timer::Body : Timer::None, r_.options.body_timeout.count());
       }
-      // The body, whole (or its first max_body + 1 bytes when too large: the handler says 413).
-      const Head& h = *c.head;
-      const std::string_view rest(c.in.data() + c.body_start, c.in.size() - c.body_start);
-      std::string decoded;
+      // The body, whole; one over max_body is answered 413 here (chunked) or left unread for
+      // the handler, which sees its Content-Length (and the connection closes after).
+      const http1::RequestHead& h = *c.head;
       std::string_view body;
       std::size_t consumed = 0;
       bool truncated = false;
       if (h.chunked) {
-        switch (decode_chunked(rest, r_.options.max_body, decoded, consumed)) {
-          case BodyState::Incomplete:
-            if (c.peer_closed) close_conn(c);
+        // Fed only the bytes that came since the last call: nothing is decoded twice.
+        const std::string_view fresh(c.in.data() + c.body_start + c.chunks_fed,
+                                     c.in.size() - c.body_start - c.chunks_fed);
+        std::size_t used = 0;
+        const auto state = c.chunks->feed(fresh, c.decoded, used);
+        c.chunks_fed += used;
+        account(c);
+        switch (state) {
+          case http1::ChunkedDecoder::State::NeedMore:
+            if (c.peer_closed) return fail(c, 400, "malformed request: the chunked body was cut short");
             return;
-          case BodyState::Malformed:
-            return fail(c, 400, "malformed chunked body");
-          case BodyState::TooLarge:
-            truncated = true;
-            break;
-          case BodyState::Complete:
+          case http1::ChunkedDecoder::State::Malformed:
+            return fail(c, 400, "malformed chunked body: " + c.chunks->error());
+          case http1::ChunkedDecoder::State::TooLarge:
+            return fail(c, 413,
+                        "request body over the limit of " + std::to_string(r_.options.max_body) + " bytes");
+          case http1::ChunkedDecoder::State::Done:
             break;
         }
-        body = decoded;
+        body = c.decoded;
+        consumed = c.chunks_fed;
       } else if (h.content_length > 0) {
         const auto len = static_cast<std::size_t>(h.content_length);
+        const std::string_view rest(c.in.data() + c.body_start, c.in.size() - c.body_start);
         if (len > r_.options.max_body) {
           truncated = true;  // not read at all: the handler sees the length and answers 413
         } else {
           if (rest.size() < len) {
-            if (c.peer_closed) close_conn(c);
+            if (c.peer_closed) return fail(c, 400, "malformed request: body shorter than its Content-Length");
             return;
           }
           body = rest.substr(0, len);
@@ -885,23 +817,26 @@ class Loop {
       const std::size_t next = truncated ? c.in.size() : c.body_start + consumed;
       serve(c, body, truncated);
       c.head.reset();
+      c.chunks.reset();
+      c.decoded.clear();
       c.in_off = next;
       if (c.in_off == c.in.size()) {
         c.in.clear();
         c.in_off = 0;
       }
+      account(c);
     }
   }
 
   void serve(Conn& c, std::string_view body, bool truncated) {
-    const Head& h = *c.head;
+    const http1::RequestHead& h = *c.head;
     ++c.served;
     const int max_requests = static_cast<int>(r_.options.max_keep_alive_requests);
     const bool may_keep = !truncated && h.keep_alive && (max_requests <= 0 || c.served < max_requests);
     Response res(c.wire, date_, h.method == "HEAD");
     Request req(res, c.peer, r_.server_address, *r_.params, body);
     req.setMethod(h.method);
-    req.setURI(h.uri);
+    req.setURI(h.path);
     req.setVersion(h.version);
     for (const auto& [name, value] : h.fields) req.add(name, value);
     res.setVersion(h.version);
@@ -946,12 +881,14 @@ class Loop {
       c.wire->closed = true;
     }
     c.dead = true;
+    account(c);
     ::epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
     r_.open.fetch_sub(1);
   }
 
   HttpReactor::Impl& r_;
+  const std::size_t index_;  ///< in r_.loops
   int ep_ = -1;
   int wake_ = -1;
   std::size_t max_buffer_ = 0;
@@ -965,6 +902,7 @@ class Loop {
     int fd;
     sockaddr_storage addr;
     socklen_t len;
+    bool needs_room;  ///< not counted yet: only if an idle connection makes room
   };
   std::mutex post_mu_;
   std::vector<std::shared_ptr<Wire>> posted_;
@@ -995,7 +933,7 @@ HttpReactor::HttpReactor(int listen_fd, const HttpServerOptions& options, HttpDi
   p.setMaxKeepAliveRequests(static_cast<int>(options.max_keep_alive_requests));
   p.setServerName("sluice");
   const std::size_t n = std::max<std::size_t>(1, options.io_threads);
-  for (std::size_t i = 0; i < n; ++i) impl_->loops.push_back(std::make_unique<Loop>(*impl_));
+  for (std::size_t i = 0; i < n; ++i) impl_->loops.push_back(std::make_unique<Loop>(*impl_, i));
 }
 
 void HttpReactor::start() {

@@ -18,6 +18,54 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+namespace {
+
+/** True when @p text nests arrays and objects deeper than @p limit (strings skipped). */
+bool deeper_than(std::string_view text, std::size_t limit) noexcept {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool parse_json(std::string_view text, Json& out, std::string* error) {
+  const auto fail = [&](std::string why) {
+    out = Json();
+    if (error) *error = safe_utf8(why);
+    return false;
+  };
+  if (const std::size_t nul = text.find('\0'); nul != std::string_view::npos)
+    return fail("invalid JSON: NUL byte at offset " + std::to_string(nul));
+  if (deeper_than(text, kMaxJsonDepth))
+    return fail("invalid JSON: nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+  out = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (!out.is_discarded()) return true;
+  // Parse again with exceptions for nlohmann's message (position and reason): the error path only.
+  try {
+    const Json again = Json::parse(text.begin(), text.end());
+    (void)again;
+  } catch (const Json::exception& e) {
+    return fail(e.what());
+  }
+  return fail("invalid JSON");
+}
+
 const std::string* Metadata::header(std::string_view name) const noexcept {
   for (const auto& h : headers)
     if (iequals(h.name, name)) return &h.value;
@@ -57,12 +105,7 @@ void Event::set_payload(std::string payload) {
 
 bool Event::parse(std::string* error) const {
   if (state_ != State::Bytes) return true;
-  try {
-    json_ = Json::parse(payload_);
-  } catch (const Json::exception& e) {
-    if (error) *error = e.what();
-    return false;
-  }
+  if (!parse_json(payload_, json_, error)) return false;
   state_ = State::Both;
   return true;
 }

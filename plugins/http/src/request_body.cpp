@@ -13,17 +13,9 @@ std::string_view trim(std::string_view s) {
 }
 
 bool parse_object(std::string_view text, Json& out, std::string& error, const std::string& what) {
-  out = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded()) {
-    // Parse again with exceptions for nlohmann's message (position and reason): the error path only.
-    try {
-      Json ignored = Json::parse(text.begin(), text.end());
-      (void)ignored;
-    } catch (const Json::parse_error& e) {
-      error = "could not decode json" + what + ": " + e.what();
-      return false;
-    }
-    error = "could not decode json" + what;
+  std::string why;
+  if (!parse_json(text, out, &why)) {
+    error = "could not decode json" + what + ": " + why;
     return false;
   }
   if (!out.is_object()) {
@@ -56,10 +48,10 @@ bool parse_objects(BodyMode mode, const std::string& body, std::vector<Json>& ou
       return true;
     }
     case BodyMode::JsonArray: {
-      Json j = Json::parse(body, nullptr, false);
-      if (j.is_discarded()) {
-        Json ignored;
-        parse_object(body, ignored, error, "");
+      Json j;
+      std::string why;
+      if (!parse_json(body, j, &why)) {
+        error = "could not decode json: " + why;
         return false;
       }
       if (j.is_object()) {
@@ -116,17 +108,8 @@ bool is_single_object(const std::string& body, std::string& error) {
     error = "could not decode json: the body is empty";
     return false;
   }
-  if (t.front() != '{') {
-    // Not an object: let the full parse give the precise message.
-    Json ignored;
-    return parse_object(t, ignored, error, "");
-  }
-  if (!Json::accept(t.begin(), t.end())) {
-    Json ignored;
-    parse_object(t, ignored, error, "");
-    return false;
-  }
-  return true;
+  Json ignored;
+  return parse_object(t, ignored, error, "");
 }
 
 bool content_type_allowed(BodyMode mode, const std::string& content_type) {

@@ -29,8 +29,8 @@ std::optional<BodyMode> parse_body_mode(std::string_view text);
 bool parse_objects(BodyMode mode, const std::string& body, std::vector<Json>& out, std::string& error);
 
 /**
- * True when @p body is exactly one JSON object (checked without building it).
- * Lets a route that adds nothing to the event pass the client's bytes through.
+ * True when @p body is exactly one JSON object; otherwise @p error says why. The
+ * pass-through path calls it once Event::validate() refused the body, for the message.
  */
 bool is_single_object(const std::string& body, std::string& error);
 
