@@ -128,7 +128,7 @@ bool is_tchar(unsigned char c) noexcept {
 HeadEnd find_head_end(std::string_view buf, std::size_t from) noexcept {
   // A blank line is an LF followed by LF or CRLF; resume a little before where the last
   // search stopped, so a terminator split across reads is found.
-  std::size_t pos = from > 2 ? from - 2 : 0;
+  std::size_t pos = from > 3 ? from - 3 : 0;
   for (;;) {
     const std::size_t lf = buf.find('\n', pos);
     if (lf == std::string_view::npos) return {};

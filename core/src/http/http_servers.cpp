@@ -21,7 +21,6 @@
 
 #include <sys/socket.h>
 
-
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
@@ -67,6 +66,11 @@ struct CompiledRoute {
   bool rest = false;                  ///< last segment is "*"
   std::size_t literals = 0;
   HttpHandler handler;
+  /**
+   * Set once its registration is gone (a pipeline stopping or replaced): until then the route
+   * answers 503 with Retry-After instead of 404, which clients would not retry; steady ms.
+   */
+  std::int64_t gone_until = 0;
 
   static bool is_param(const std::string& s) { return s.size() > 2 && s.front() == '{' && s.back() == '}'; }
 
@@ -137,12 +141,21 @@ struct CompiledRoute {
 
 using RouteTable = std::vector<CompiledRoute>;
 
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/** How long a removed route answers 503 (a reload or restart brings it back within this). */
+constexpr std::int64_t kGoneRouteMs = 30000;
+
 void send_json_error(Poco::Net::HTTPServerResponse& res, Poco::Net::HTTPResponse::HTTPStatus status,
                      const std::string& message) {
   if (res.sent()) return;
   res.setStatus(status);
   res.setContentType("application/json");
-  const std::string body = nlohmann::json{{"error", message}}.dump();
+  const std::string body = nlohmann::json{{"error", safe_utf8(message)}}.dump();
   res.setContentLength(static_cast<std::streamsize>(body.size()));
   res.send() << body;
 }
@@ -160,7 +173,9 @@ class Dispatch {
     // The most specific route wins: most literal segments, then no wildcard.
     const CompiledRoute* best = nullptr;
     std::vector<std::string> allowed;
+    const std::int64_t now = steady_ms();
     for (const auto& r : *routes_) {
+      if (r.gone_until != 0 && now >= r.gone_until) continue;
       if (!r.match(parts, nullptr)) continue;
       const bool method_ok = r.method == "*" || r.method == method || (method == "HEAD" && r.method == "GET");
       if (!method_ok) {
@@ -318,7 +333,7 @@ void send_status_only(Poco::Net::HTTPServerSession& session, Poco::Net::HTTPResp
     response.setStatusAndReason(status);
     response.setKeepAlive(false);
     response.setContentType("application/json");
-    const std::string body = nlohmann::json{{"error", message}}.dump();
+    const std::string body = nlohmann::json{{"error", safe_utf8(message)}}.dump();
     response.setContentLength(static_cast<std::streamsize>(body.size()));
     response.send() << body;
   } catch (...) {
@@ -599,6 +614,13 @@ class Server {
     auto next = std::make_shared<RouteTable>(*current);
     for (auto& r : routes) {
       CompiledRoute c = CompiledRoute::compile(owner, std::move(r));
+      // A route of a registration that is gone gives way to the new one.
+      next->erase(std::remove_if(next->begin(), next->end(),
+                                 [&](const CompiledRoute& e) {
+                                   return e.gone_until != 0 && e.same_shape(c) &&
+                                          (e.method == c.method || e.method == "*" || c.method == "*");
+                                 }),
+                  next->end());
       for (const auto& e : *next) {
         if (e.same_shape(c) && (e.method == c.method || e.method == "*" || c.method == "*"))
           throw std::runtime_error("HTTP route " + c.method + " " + c.pattern + " on " + bound_ +
@@ -609,13 +631,31 @@ class Server {
     routes_->store(std::move(next), std::memory_order_release);
   }
 
-  /** Called with the owner's mutex held; returns the number of routes left. */
+  /**
+   * Called with the owner's mutex held; returns the number of live routes left. The owner's
+   * routes stay a while as 503 answers (see CompiledRoute::gone_until); their handlers,
+   * which may point into a plugin being destroyed, are replaced.
+   */
   std::size_t remove(std::uint64_t owner) {
     auto next = std::make_shared<RouteTable>(*routes_->load());
+    const std::int64_t now = steady_ms();
     next->erase(
-        std::remove_if(next->begin(), next->end(), [&](const CompiledRoute& r) { return r.owner == owner; }),
+        std::remove_if(next->begin(), next->end(),
+                       [&](const CompiledRoute& r) { return r.gone_until != 0 && now >= r.gone_until; }),
         next->end());
-    const std::size_t left = next->size();
+    std::size_t left = 0;
+    for (auto& r : *next) {
+      if (r.owner == owner) {
+        r.gone_until = now + kGoneRouteMs;
+        r.handler = [](Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& res, const PathParams&) {
+          res.set("Retry-After", "1");
+          send_json_error(res, Poco::Net::HTTPResponse::HTTP_SERVICE_UNAVAILABLE,
+                          "this route's pipeline is stopping or being replaced; retry later");
+        };
+      } else if (r.gone_until == 0) {
+        ++left;
+      }
+    }
     routes_->store(std::move(next), std::memory_order_release);
     return left;
   }

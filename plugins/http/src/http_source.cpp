@@ -346,7 +346,7 @@ struct Shared : std::enable_shared_from_this<Shared> {
   }
 
   static std::string error_body(const std::string& message) {
-    return Json{{"success", false}, {"message", message}}.dump();
+    return Json{{"success", false}, {"message", safe_utf8(message)}}.dump();
   }
 
   /** Answers a request whose events were acknowledged with @p status. */
