@@ -506,12 +506,21 @@ class Loop {
 
   /** Keeps the server-wide count of buffered request bytes up to date with @p c's. */
   void account(Conn& c) {
-    const std::size_t now = c.dead ? 0 : c.in.size() + c.decoded.size();
+    // Capacity, not size: what the allocator holds is what the budget is for.
+    const std::size_t now = c.dead ? 0 : c.in.capacity() + c.decoded.capacity();
     if (now > c.held)
       r_.buffered.fetch_add(now - c.held, std::memory_order_relaxed);
     else if (now < c.held)
       r_.buffered.fetch_sub(c.held - now, std::memory_order_relaxed);
     c.held = now;
+  }
+
+  /** Empties @p s, giving a large buffer back: an idle connection keeps only a small one. */
+  static void release(std::string& s) {
+    if (s.capacity() > 65536)
+      std::string().swap(s);
+    else
+      s.clear();
   }
 
   bool over_budget() const {
@@ -818,10 +827,10 @@ class Loop {
       serve(c, body, truncated);
       c.head.reset();
       c.chunks.reset();
-      c.decoded.clear();
+      release(c.decoded);
       c.in_off = next;
       if (c.in_off == c.in.size()) {
-        c.in.clear();
+        release(c.in);
         c.in_off = 0;
       }
       account(c);

@@ -489,8 +489,8 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
           to_retry.push_back(std::move(batch[i]));
           if (retry_reason.empty()) retry_reason = reason;
         } else {
-          auto it =
-              std::find_if(errors.begin(), errors.end(), [&](const auto& e) { return e.first == reason; });
+          const std::string& why = reason;  // clang 14 cannot capture a structured binding
+          auto it = std::find_if(errors.begin(), errors.end(), [&](const auto& e) { return e.first == why; });
           if (it == errors.end()) it = errors.insert(errors.end(), {reason, Batch{}});
           it->second.push_back(std::move(batch[i]));
         }
