@@ -6,6 +6,7 @@
 #include <random>
 
 #include "logging.hpp"
+#include "runtime/dead_letter_file.hpp"
 
 namespace sluice::core {
 
@@ -152,6 +153,9 @@ Pipeline::Pipeline(PipelineSpec spec, const RuntimeDeps& deps, std::shared_ptr<c
       current = &*spec_.dead_letter;
       dlq_ = std::make_unique<SinkSlot>();
       build_sink(*dlq_, *spec_.dead_letter, true);
+    } else if (!deps_.data_dir.empty()) {
+      current = &default_dead_letter_spec_;
+      build_default_dead_letter();
     }
   } catch (...) {
     throw std::runtime_error("pipeline '" + spec_.name + "': cannot create " + current->id + " (type " +
@@ -164,15 +168,31 @@ std::unique_ptr<ComponentContext> Pipeline::make_context(const ComponentSpec& c)
   return std::make_unique<ComponentContext>(spec_.name, c.id, deps_, stop_, resources_, this);
 }
 
-void Pipeline::build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter) {
-  if (!c.plugin) throw std::runtime_error("plugin not resolved");
+void Pipeline::build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter,
+                          std::shared_ptr<Sink> plugin) {
+  if (!c.plugin && !plugin) throw std::runtime_error("plugin not resolved");
   slot.spec = &c;
   slot.dead_letter = dead_letter;
   slot.ctx = make_context(c);
   slot.ctx->core_metrics.init(slot.ctx->metrics(), PluginKind::Sink);
   slot.queue = std::make_unique<SinkQueue>(spec_.queue_max_events, slot.ctx->core_metrics.queue_depth);
-  slot.plugin = deps_.loader->create<Sink>(*c.plugin, *slot.ctx, c.config);
+  slot.plugin = plugin ? std::move(plugin) : deps_.loader->create<Sink>(*c.plugin, *slot.ctx, c.config);
   slot.async = slot.plugin->asynchronous();
+}
+
+void Pipeline::build_default_dead_letter() {
+  // Run like a declared dead-letter sink (queue, worker, retries with backoff), so a full
+  // disk is retried and, failing that, the event is acknowledged Failed, never dropped.
+  ComponentSpec& c = default_dead_letter_spec_;
+  c.kind = PluginKind::Sink;
+  c.type = "dead-letter-file";
+  c.name = "default";
+  c.id = spec_.name + ".dead_letter.default";
+  const std::string path = default_dead_letter_path(deps_.data_dir, spec_.name);
+  auto file = std::make_shared<DeadLetterFile>(path, spec_.name);
+  dlq_ = std::make_unique<SinkSlot>();
+  build_sink(*dlq_, c, true, std::move(file));
+  log_->info("no dead_letter: declared; events that cannot be delivered are recorded in ", path);
 }
 
 Pipeline::~Pipeline() {
@@ -704,6 +724,8 @@ nlohmann::json Pipeline::status() const {
   j["sinks"] = json::array();
   for (const auto& s : sinks_) j["sinks"].push_back(sink(*s));
   j["dead_letter"] = dlq_ ? sink(*dlq_) : json(nullptr);
+  if (const auto* file = dlq_ ? dynamic_cast<const DeadLetterFile*>(dlq_->plugin.get()) : nullptr)
+    j["dead_letter"]["path"] = file->path();
   return j;
 }
 

@@ -158,7 +158,11 @@ class Pipeline {
   };
 
   std::unique_ptr<ComponentContext> make_context(const ComponentSpec& c);
-  void build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter);
+  /** @p plugin: the instance when the core provides it; otherwise the loader creates c's plugin. */
+  void build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter,
+                  std::shared_ptr<Sink> plugin = nullptr);
+  /** The pipeline declares no dead-letter sink: events that cannot be delivered go to a file. */
+  void build_default_dead_letter();
 
   EmitResult deliver(Batch& batch, std::size_t first_transform, Clock::time_point until,
                      const std::function<bool()>& abort);
@@ -188,6 +192,7 @@ class Pipeline {
   std::vector<std::unique_ptr<TransformSlot>> transforms_;
   std::vector<std::unique_ptr<SinkSlot>> sinks_;
   std::unique_ptr<SinkSlot> dlq_;
+  ComponentSpec default_dead_letter_spec_;  ///< dlq_'s spec when the pipeline declares none
 
   std::thread source_thread_;
   std::thread ticker_thread_;
