@@ -55,6 +55,10 @@ void ComponentMetrics::init(Metrics& m, PluginKind kind) {
                       "Events that ended neither delivered nor dead-lettered (acknowledged as failed).");
   dead_lettered =
       &m.counter("sluice_events_dead_lettered_total", "Events the component sent to the dead-letter sink.");
+  if (kind == PluginKind::Source)
+    stuck = &m.gauge(kStuckGauge,
+                     "Positions (e.g. Kafka partitions) the source cannot commit past: an event there was "
+                     "neither delivered nor dead-lettered. It is consumed again after a restart.");
   if (kind == PluginKind::Transform)
     dropped = &m.counter("sluice_events_dropped_total", "Events a transform removed (or holds).");
   if (kind == PluginKind::Sink) {
@@ -689,6 +693,15 @@ void Pipeline::reopen_sinks() {
   if (dlq_) reopen(*dlq_);
 }
 
+std::string Pipeline::health_problem() const {
+  if (source_failed()) return "source failed";
+  const std::int64_t stuck = source_ctx_->core_metrics.stuck->value();
+  if (stuck > 0)
+    return "source position stuck on " + std::to_string(stuck) +
+           " partition(s): an event was neither delivered nor dead-lettered (see the log)";
+  return {};
+}
+
 nlohmann::json Pipeline::status() const {
   using nlohmann::json;
   std::string state;
@@ -718,6 +731,7 @@ nlohmann::json Pipeline::status() const {
     return j;
   };
   json j = {{"name", spec_.name}, {"file", spec_.file}, {"state", state}};
+  if (const std::string problem = health_problem(); !problem.empty()) j["problem"] = problem;
   j["source"] = component(spec_.source, *source_ctx_);
   j["transforms"] = json::array();
   for (const auto& t : transforms_) j["transforms"].push_back(component(*t->spec, *t->ctx));

@@ -60,6 +60,14 @@ struct RuntimeDeps {
 
 class Pipeline;
 
+/**
+ * The gauge through which a source reports positions it cannot commit past (a Kafka
+ * partition held at an event that was neither delivered nor dead-lettered): the core
+ * registers it for every source, the source sets it (same name, same object), and
+ * /health is 503 while it is above zero.
+ */
+inline constexpr const char* kStuckGauge = "sluice_source_stuck";
+
 /** The counters the core keeps for one component. */
 struct ComponentMetrics {
   Counter* in = nullptr;
@@ -68,6 +76,7 @@ struct ComponentMetrics {
   Counter* retried = nullptr;
   Counter* dead_lettered = nullptr;
   Counter* dropped = nullptr;
+  Gauge* stuck = nullptr;              ///< sources only: kStuckGauge, set by the source
   Gauge* queue_depth = nullptr;        ///< sinks only
   Histogram* batch_latency = nullptr;  ///< sinks only
   void init(Metrics& m, PluginKind kind);
@@ -125,6 +134,8 @@ class Pipeline {
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
   /** True when the source's run() threw (the pipeline drained and stays down). */
   bool source_failed() const noexcept { return source_failed_.load(std::memory_order_acquire); }
+  /** Why /health should fail for this pipeline (source failed or stuck); empty when healthy. */
+  std::string health_problem() const;
   const PipelineSpec& spec() const noexcept { return spec_; }
   nlohmann::json status() const;
 

@@ -36,8 +36,8 @@ class Runtime {
 
   /** True once every pipeline and service started. */
   bool ready() const;
-  /** Names of the pipelines whose source failed (for /health); empty when all are well. */
-  std::vector<std::string> failed_pipelines() const;
+  /** Pipelines whose source failed or is stuck, with why (for /health); empty when all are well. */
+  std::vector<std::pair<std::string, std::string>> unhealthy_pipelines() const;
   /** True when every source has ended and every queue is empty (finite runs). */
   bool finished() const;
   /** Blocks until finished() or @p timeout; returns finished(). */
