@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "path_confinement.hpp"
+
 namespace sluice::file {
 
 namespace fs = std::filesystem;
@@ -21,24 +23,6 @@ namespace {
 
 std::system_error sys_error(const std::string& what, const std::string& path) {
   return std::system_error(errno, std::generic_category(), what + " '" + path + "'");
-}
-
-/** The directory part of the template text before its first field reference. */
-std::string literal_dir_prefix(const std::string& text) {
-  std::string literal;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '{') {
-      if (i + 1 < text.size() && text[i + 1] == '{') {
-        literal += '{';
-        ++i;
-        continue;
-      }
-      break;
-    }
-    literal += text[i];
-  }
-  const auto slash = literal.rfind('/');
-  return slash == std::string::npos ? std::string() : literal.substr(0, slash + 1);
 }
 
 void fsync_dir_of(const std::string& path) {
@@ -364,6 +348,11 @@ WriteResult FileSink::write(Batch& batch) {
         }
         if (path_buf_.empty()) {
           fail_event(i, "path template '" + path_.text() + "' rendered empty");
+          continue;
+        }
+        if (!dir_prefix_) dir_prefix_ = literal_dir_prefix(path_.text());
+        if (auto escape = path_escape(*dir_prefix_, path_buf_)) {
+          fail_event(i, "path template '" + path_.text() + "': " + *escape);
           continue;
         }
         f = &file_for(path_buf_);

@@ -76,6 +76,7 @@ class FileSink : public Sink {
   std::unordered_map<std::string, std::unique_ptr<OpenFile>> files_;
   std::uint64_t use_clock_ = 0;
   std::string path_buf_;
+  std::optional<std::string> dir_prefix_;  // rendered paths stay under it (path_confinement.hpp)
   std::vector<std::string> group_errors_;  // per result group: empty = ok
 
   std::thread fsync_thread_;
