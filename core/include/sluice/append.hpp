@@ -21,8 +21,9 @@ namespace sluice {
  * truncated away, so a retry does not duplicate it and the file ends
  * where it ended before the call. When that truncation fails too, @p undo_to receives the
  * size the file must be cut back to; pass the same variable to the next call for this
- * file, which first retries the cut and fails (writing nothing) until it succeeds. Keep
- * @p undo_to at -1 for a freshly opened file.
+ * file (also after reopening its path), which first retries the cut and fails (writing
+ * nothing) until it succeeds; a file that is by then no longer than @p undo_to is left as it
+ * is. Start with -1.
  *
  * Only regular files can be cut back; for others (a pipe, /dev/full) a failed call may
  * have written part of @p data.

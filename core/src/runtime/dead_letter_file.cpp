@@ -81,7 +81,6 @@ void DeadLetterFile::open() {
   if (fd_ < 0)
     throw std::runtime_error("cannot open the dead-letter file '" + path_ + "': " + errno_text(errno) +
                              (ec ? " (creating its directory: " + ec.message() + ")" : std::string()));
-  undo_to_ = -1;
   if (!existed) {
     // The new directory entry is durable only once its directory is synced.
     const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

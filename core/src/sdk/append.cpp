@@ -10,7 +10,10 @@ namespace sluice {
 
 int append_whole(int fd, std::string_view data, std::int64_t& undo_to, bool sync) noexcept {
   if (undo_to >= 0) {
-    if (::ftruncate(fd, static_cast<off_t>(undo_to)) != 0) return errno;
+    // Only ever shorten: a file reopened since (rotated away, recreated) is left as it is.
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return errno;
+    if (st.st_size > undo_to && ::ftruncate(fd, static_cast<off_t>(undo_to)) != 0) return errno;
     undo_to = -1;
   }
   std::size_t written = 0;

@@ -230,25 +230,17 @@ void FileSink::evict_if_needed() {
 
 void FileSink::write_out(OpenFile& f, std::size_t n) {
   if (f.fd < 0) open(f);
-  const char* p = f.buf.data();
-  std::size_t left = n;
-  while (left > 0) {
-    const ssize_t w = ::write(f.fd, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error("write to", f.path);
-    }
-    p += w;
-    left -= static_cast<std::size_t>(w);
-    f.size += static_cast<std::uint64_t>(w);
+  // A failed append (a short write on a full disk, a failed fdatasync) is cut back: the retry
+  // then appends whole lines, never after a fragment.
+  const bool sync = fsync_ == Fsync::Batch;
+  if (const int err = append_whole(f.fd, std::string_view(f.buf).substr(0, n), f.undo_to, sync)) {
+    errno = err;
+    throw sys_error(f.undo_to >= 0 ? "write (and cutting back the partial line) to" : "write to", f.path);
   }
+  f.size += n;
   bytes_->inc(n);
   f.buf.erase(0, n);
-  f.unsynced = true;
-  if (fsync_ == Fsync::Batch) {
-    if (::fdatasync(f.fd) != 0) throw sys_error("fsync of", f.path);
-    f.unsynced = false;
-  }
+  f.unsynced = !sync;
 }
 
 void FileSink::rotate(OpenFile& f) {
