@@ -693,6 +693,21 @@ void Pipeline::reopen_sinks() {
   if (dlq_) reopen(*dlq_);
 }
 
+Pipeline::Totals Pipeline::totals() const {
+  Totals t;
+  const ComponentMetrics& src = source_ctx_->core_metrics;
+  t.read = src.out->value() + src.dead_lettered->value() + src.failed->value();
+  auto add = [&t](const ComponentMetrics& m) {
+    t.dead_lettered += m.dead_lettered->value();
+    t.failed += m.failed->value();
+  };
+  add(src);
+  for (const auto& tr : transforms_) add(tr->ctx->core_metrics);
+  for (const auto& s : sinks_) add(s->ctx->core_metrics);
+  if (dlq_) t.failed += dlq_->ctx->core_metrics.failed->value();
+  return t;
+}
+
 std::string Pipeline::health_problem() const {
   if (source_failed()) return "source failed";
   const std::int64_t stuck = source_ctx_->core_metrics.stuck->value();

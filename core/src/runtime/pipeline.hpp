@@ -134,6 +134,13 @@ class Pipeline {
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
   /** True when the source's run() threw (the pipeline drained and stays down). */
   bool source_failed() const noexcept { return source_failed_.load(std::memory_order_acquire); }
+  /** What happened to the events the source read (counters: cumulative since the process started). */
+  struct Totals {
+    std::uint64_t read = 0;           ///< events the source produced (emitted or dead-lettered itself)
+    std::uint64_t dead_lettered = 0;  ///< events (or sink copies) sent to the dead-letter sink
+    std::uint64_t failed = 0;         ///< events (or sink copies) acknowledged Failed
+  };
+  Totals totals() const;
   /** Why /health should fail for this pipeline (source failed or stuck); empty when healthy. */
   std::string health_problem() const;
   const PipelineSpec& spec() const noexcept { return spec_; }

@@ -279,6 +279,20 @@ std::vector<std::pair<std::string, std::string>> Runtime::unhealthy_pipelines() 
   return out;
 }
 
+Runtime::Summary Runtime::summary() const {
+  Summary s;
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& [name, p] : impl_->pipelines) {
+    ++s.pipelines;
+    if (p->source_failed()) s.failed_sources.push_back(name);
+    const auto t = p->totals();
+    s.read += t.read;
+    s.dead_lettered += t.dead_lettered;
+    s.failed += t.failed;
+  }
+  return s;
+}
+
 bool Runtime::finished() const {
   return impl_->all_finished();
 }
