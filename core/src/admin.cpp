@@ -52,13 +52,15 @@ AdminEndpoint::AdminEndpoint(HttpServers& http, const std::string& listen, const
                       reply(res, HTTPResponse::HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
                             metrics.render_prometheus());
                     }});
-  // Unhealthy once a pipeline's source has failed: it stays down until a reload or restart,
-  // so a container health check or a supervisor should act on it.
+  // Unhealthy once a pipeline's source has failed (it stays down until a reload or restart) or is
+  // stuck (its position cannot move until a restart): a container health check or a supervisor
+  // should act on either.
   routes.push_back({"GET", "/health", [&runtime](Req&, Res& res, const PathParams&) {
-                      const auto failed = runtime.failed_pipelines();
-                      if (failed.empty()) return reply(res, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
-                      std::string text = "unhealthy: source failed in pipeline";
-                      for (const auto& name : failed) text += " '" + name + "'";
+                      const auto unhealthy = runtime.unhealthy_pipelines();
+                      if (unhealthy.empty()) return reply(res, HTTPResponse::HTTP_OK, "text/plain", "ok\n");
+                      std::string text = "unhealthy:";
+                      for (const auto& [name, why] : unhealthy)
+                        text += "\npipeline '" + safe_utf8(name) + "': " + safe_utf8(why);
                       reply(res, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "text/plain", text + "\n");
                     }});
   routes.push_back({"GET", "/ready", [&runtime](Req&, Res& res, const PathParams&) {

@@ -68,7 +68,7 @@ wait_for 20 grep -q "admin endpoint on http://" clash-log.txt || fail "no admin 
 cbase="http://$(admin_address clash-log.txt)"
 unhealthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$cbase/health")" = 503 ]; }
 wait_for 20 unhealthy || fail "/health is not 503 with a failed source: $(curl -s "$cbase/health"); $(cat clash-log.txt)"
-curl -s "$cbase/health" | grep -Eq "source failed in pipeline '(first|second)'" ||
+curl -s "$cbase/health" | grep -Eq "pipeline '(first|second)': source failed" ||
   fail "/health does not name the failed pipeline: $(curl -s "$cbase/health")"
 kill -TERM "$cpid"
 wait_exit "$cpid" 30

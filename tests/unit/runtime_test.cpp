@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -324,7 +325,7 @@ pipelines:
   expect_first_dead_lettered(*h, 0);
 }
 
-TEST(Runtime, WithoutDeadLetterSinkRefusedEventsFail) {
+TEST(Runtime, WithoutDeadLetterSinkRefusedEventsGoToTheDefaultFile) {
   auto h = make_harness();
   h->start(R"(
 pipelines:
@@ -335,8 +336,36 @@ pipelines:
 )");
   h->inject_json("in", {R"({"seq":1,"bad":true})", R"({"seq":2})"});
   ASSERT_TRUE(h->wait_idle(10s));
+  // Recorded, so the source may move past it: dead-lettered, not failed.
+  EXPECT_EQ(h->ack_statuses("in"), (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::Delivered}));
+  const Json p = pipeline_status(*h, "p");
+  EXPECT_EQ(p["sinks"][0]["counters"]["events_failed"], 0);
+  EXPECT_EQ(p["sinks"][0]["counters"]["events_dead_lettered"], 1);
+  const std::string path = h->data_dir() + "/dead-letter/p.jsonl";
+  EXPECT_EQ(p["dead_letter"]["path"], path);
+  std::ifstream in(path);
+  std::vector<Json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(Json::parse(line));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0]["payload"], Json::parse(R"({"seq":1,"bad":true})"));
+  EXPECT_EQ(lines[0]["reason"], "capture: bad is set");
+  EXPECT_EQ(lines[0]["pipeline"], "p");
+}
+
+TEST(Runtime, RefusedByTheDeadLetterSinkTooEventsFail) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, error_when: bad}
+    dead_letter: {type: capture, name: dlq, error_when: bad}
+)");
+  h->inject_json("in", {R"({"seq":1,"bad":true})", R"({"seq":2})"});
+  ASSERT_TRUE(h->wait_idle(10s));
   EXPECT_EQ(h->ack_statuses("in"), (std::vector<AckStatus>{AckStatus::Failed, AckStatus::Delivered}));
-  EXPECT_EQ(pipeline_status(*h, "p")["sinks"][0]["counters"]["events_failed"], 1);
+  EXPECT_EQ(pipeline_status(*h, "p")["dead_letter"]["counters"]["events_failed"], 1);
 }
 
 TEST(Runtime, StopDrainsWithinTheDeadlineAndLosesNoAcknowledgedEvent) {

@@ -70,8 +70,8 @@ class PluginContext {
   /**
    * Sends @p event to the pipeline's dead-letter sink with @p reason attached
    * (meta.error). Its acknowledgement completes as DeadLettered once the
-   * dead-letter sink accepted it, or Failed when there is none and it is
-   * dropped (logged and counted).
+   * dead-letter sink accepted it, or Failed when that sink refuses it too
+   * (logged and counted).
    */
   virtual void dead_letter(Event event, std::string reason) = 0;
 };

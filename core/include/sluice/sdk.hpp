@@ -4,6 +4,7 @@
  * @brief Everything a plugin needs: include this one header.
  */
 #include "sluice/ack.hpp"
+#include "sluice/append.hpp"
 #include "sluice/config.hpp"
 #include "sluice/event.hpp"
 #include "sluice/http.hpp"

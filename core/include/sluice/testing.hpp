@@ -72,6 +72,8 @@ class Harness {
   std::vector<AckStatus> ack_statuses(const std::string& inject_name) const;
   /** Prometheus text of the harness's metrics. */
   std::string metrics_text() const;
+  /** The daemon data directory of this harness: a fresh one, removed with the harness. */
+  const std::string& data_dir() const;
 
  private:
   struct Impl;

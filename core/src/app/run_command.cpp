@@ -72,6 +72,32 @@ void reload(const CliOptions& opts, const core::PluginLoader& loader, core::Runt
   runtime.reopen_sinks();
 }
 
+/**
+ * The exit status of a run that ended by itself (every pipeline finished): a failure when a
+ * source failed (a supervisor's Restart=on-failure must see it) or fewer events were delivered
+ * than read, with the counts in the log.
+ */
+int finished_run_status(const core::Runtime::Summary& s, Logger& log) {
+  std::string names;
+  for (const auto& n : s.failed_sources) names += (names.empty() ? "'" : ", '") + n + "'";
+  if (!s.failed_sources.empty() && s.failed_sources.size() == s.pipelines) {
+    log.error("every pipeline failed (source failed in ", names, "); exiting with status ", exit_failure);
+    return exit_failure;
+  }
+  if (!s.failed_sources.empty()) {
+    log.error("source failed in ", names, ": the run did not read all its input; exiting with status ",
+              exit_failure);
+    return exit_failure;
+  }
+  if (s.dead_lettered + s.failed > 0) {
+    log.error("read ", s.read, " event(s) but not all were delivered: ", s.dead_lettered, " dead-lettered, ",
+              s.failed, " failed; exiting with status ", exit_failure);
+    return exit_failure;
+  }
+  log.info("read ", s.read, " event(s), all delivered");
+  return exit_ok;
+}
+
 }  // namespace
 
 int run_command(const CliOptions& opts) {
@@ -146,6 +172,7 @@ int run_command(const CliOptions& opts) {
     // A run of finite sources ends by itself once everything is delivered.
     if (pipelines > 0 && runtime.finished()) {
       log->info("every source ended and every event is acknowledged");
+      exit_code = finished_run_status(runtime.summary(), *log);
       break;
     }
   }

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "logging.hpp"
+#include "runtime/dead_letter_file.hpp"
 
 namespace sluice::core {
 
@@ -54,6 +55,10 @@ void ComponentMetrics::init(Metrics& m, PluginKind kind) {
                       "Events that ended neither delivered nor dead-lettered (acknowledged as failed).");
   dead_lettered =
       &m.counter("sluice_events_dead_lettered_total", "Events the component sent to the dead-letter sink.");
+  if (kind == PluginKind::Source)
+    stuck = &m.gauge(kStuckGauge,
+                     "Positions (e.g. Kafka partitions) the source cannot commit past: an event there was "
+                     "neither delivered nor dead-lettered. It is consumed again after a restart.");
   if (kind == PluginKind::Transform)
     dropped = &m.counter("sluice_events_dropped_total", "Events a transform removed (or holds).");
   if (kind == PluginKind::Sink) {
@@ -152,6 +157,9 @@ Pipeline::Pipeline(PipelineSpec spec, const RuntimeDeps& deps, std::shared_ptr<c
       current = &*spec_.dead_letter;
       dlq_ = std::make_unique<SinkSlot>();
       build_sink(*dlq_, *spec_.dead_letter, true);
+    } else if (!deps_.data_dir.empty()) {
+      current = &default_dead_letter_spec_;
+      build_default_dead_letter();
     }
   } catch (...) {
     throw std::runtime_error("pipeline '" + spec_.name + "': cannot create " + current->id + " (type " +
@@ -164,15 +172,31 @@ std::unique_ptr<ComponentContext> Pipeline::make_context(const ComponentSpec& c)
   return std::make_unique<ComponentContext>(spec_.name, c.id, deps_, stop_, resources_, this);
 }
 
-void Pipeline::build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter) {
-  if (!c.plugin) throw std::runtime_error("plugin not resolved");
+void Pipeline::build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter,
+                          std::shared_ptr<Sink> plugin) {
+  if (!c.plugin && !plugin) throw std::runtime_error("plugin not resolved");
   slot.spec = &c;
   slot.dead_letter = dead_letter;
   slot.ctx = make_context(c);
   slot.ctx->core_metrics.init(slot.ctx->metrics(), PluginKind::Sink);
   slot.queue = std::make_unique<SinkQueue>(spec_.queue_max_events, slot.ctx->core_metrics.queue_depth);
-  slot.plugin = deps_.loader->create<Sink>(*c.plugin, *slot.ctx, c.config);
+  slot.plugin = plugin ? std::move(plugin) : deps_.loader->create<Sink>(*c.plugin, *slot.ctx, c.config);
   slot.async = slot.plugin->asynchronous();
+}
+
+void Pipeline::build_default_dead_letter() {
+  // Run like a declared dead-letter sink (queue, worker, retries with backoff), so a full
+  // disk is retried and, failing that, the event is acknowledged Failed, never dropped.
+  ComponentSpec& c = default_dead_letter_spec_;
+  c.kind = PluginKind::Sink;
+  c.type = "dead-letter-file";
+  c.name = "default";
+  c.id = spec_.name + ".dead_letter.default";
+  const std::string path = default_dead_letter_path(deps_.data_dir, spec_.name);
+  auto file = std::make_shared<DeadLetterFile>(path, spec_.name);
+  dlq_ = std::make_unique<SinkSlot>();
+  build_sink(*dlq_, c, true, std::move(file));
+  log_->info("no dead_letter: declared; events that cannot be delivered are recorded in ", path);
 }
 
 Pipeline::~Pipeline() {
@@ -669,6 +693,30 @@ void Pipeline::reopen_sinks() {
   if (dlq_) reopen(*dlq_);
 }
 
+Pipeline::Totals Pipeline::totals() const {
+  Totals t;
+  const ComponentMetrics& src = source_ctx_->core_metrics;
+  t.read = src.out->value() + src.dead_lettered->value() + src.failed->value();
+  auto add = [&t](const ComponentMetrics& m) {
+    t.dead_lettered += m.dead_lettered->value();
+    t.failed += m.failed->value();
+  };
+  add(src);
+  for (const auto& tr : transforms_) add(tr->ctx->core_metrics);
+  for (const auto& s : sinks_) add(s->ctx->core_metrics);
+  if (dlq_) t.failed += dlq_->ctx->core_metrics.failed->value();
+  return t;
+}
+
+std::string Pipeline::health_problem() const {
+  if (source_failed()) return "source failed";
+  const std::int64_t stuck = source_ctx_->core_metrics.stuck->value();
+  if (stuck > 0)
+    return "source position stuck on " + std::to_string(stuck) +
+           " partition(s): an event was neither delivered nor dead-lettered (see the log)";
+  return {};
+}
+
 nlohmann::json Pipeline::status() const {
   using nlohmann::json;
   std::string state;
@@ -698,12 +746,15 @@ nlohmann::json Pipeline::status() const {
     return j;
   };
   json j = {{"name", spec_.name}, {"file", spec_.file}, {"state", state}};
+  if (const std::string problem = health_problem(); !problem.empty()) j["problem"] = problem;
   j["source"] = component(spec_.source, *source_ctx_);
   j["transforms"] = json::array();
   for (const auto& t : transforms_) j["transforms"].push_back(component(*t->spec, *t->ctx));
   j["sinks"] = json::array();
   for (const auto& s : sinks_) j["sinks"].push_back(sink(*s));
   j["dead_letter"] = dlq_ ? sink(*dlq_) : json(nullptr);
+  if (const auto* file = dlq_ ? dynamic_cast<const DeadLetterFile*>(dlq_->plugin.get()) : nullptr)
+    j["dead_letter"]["path"] = file->path();
   return j;
 }
 

@@ -60,6 +60,14 @@ struct RuntimeDeps {
 
 class Pipeline;
 
+/**
+ * The gauge through which a source reports positions it cannot commit past (a Kafka
+ * partition held at an event that was neither delivered nor dead-lettered): the core
+ * registers it for every source, the source sets it (same name, same object), and
+ * /health is 503 while it is above zero.
+ */
+inline constexpr const char* kStuckGauge = "sluice_source_stuck";
+
 /** The counters the core keeps for one component. */
 struct ComponentMetrics {
   Counter* in = nullptr;
@@ -68,6 +76,7 @@ struct ComponentMetrics {
   Counter* retried = nullptr;
   Counter* dead_lettered = nullptr;
   Counter* dropped = nullptr;
+  Gauge* stuck = nullptr;              ///< sources only: kStuckGauge, set by the source
   Gauge* queue_depth = nullptr;        ///< sinks only
   Histogram* batch_latency = nullptr;  ///< sinks only
   void init(Metrics& m, PluginKind kind);
@@ -125,6 +134,15 @@ class Pipeline {
   bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
   /** True when the source's run() threw (the pipeline drained and stays down). */
   bool source_failed() const noexcept { return source_failed_.load(std::memory_order_acquire); }
+  /** What happened to the events the source read (counters: cumulative since the process started). */
+  struct Totals {
+    std::uint64_t read = 0;           ///< events the source produced (emitted or dead-lettered itself)
+    std::uint64_t dead_lettered = 0;  ///< events (or sink copies) sent to the dead-letter sink
+    std::uint64_t failed = 0;         ///< events (or sink copies) acknowledged Failed
+  };
+  Totals totals() const;
+  /** Why /health should fail for this pipeline (source failed or stuck); empty when healthy. */
+  std::string health_problem() const;
   const PipelineSpec& spec() const noexcept { return spec_; }
   nlohmann::json status() const;
 
@@ -158,7 +176,11 @@ class Pipeline {
   };
 
   std::unique_ptr<ComponentContext> make_context(const ComponentSpec& c);
-  void build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter);
+  /** @p plugin: the instance when the core provides it; otherwise the loader creates c's plugin. */
+  void build_sink(SinkSlot& slot, const ComponentSpec& c, bool dead_letter,
+                  std::shared_ptr<Sink> plugin = nullptr);
+  /** The pipeline declares no dead-letter sink: events that cannot be delivered go to a file. */
+  void build_default_dead_letter();
 
   EmitResult deliver(Batch& batch, std::size_t first_transform, Clock::time_point until,
                      const std::function<bool()>& abort);
@@ -188,6 +210,7 @@ class Pipeline {
   std::vector<std::unique_ptr<TransformSlot>> transforms_;
   std::vector<std::unique_ptr<SinkSlot>> sinks_;
   std::unique_ptr<SinkSlot> dlq_;
+  ComponentSpec default_dead_letter_spec_;  ///< dlq_'s spec when the pipeline declares none
 
   std::thread source_thread_;
   std::thread ticker_thread_;

@@ -270,12 +270,27 @@ bool Runtime::ready() const {
   return impl_->ready.load();
 }
 
-std::vector<std::string> Runtime::failed_pipelines() const {
-  std::vector<std::string> names;
+std::vector<std::pair<std::string, std::string>> Runtime::unhealthy_pipelines() const {
+  std::vector<std::pair<std::string, std::string>> out;
   std::lock_guard lock(impl_->mutex);
   for (const auto& [name, p] : impl_->pipelines)
-    if (p->source_failed()) names.push_back(name);
-  return names;
+    if (std::string problem = p->health_problem(); !problem.empty())
+      out.emplace_back(name, std::move(problem));
+  return out;
+}
+
+Runtime::Summary Runtime::summary() const {
+  Summary s;
+  std::lock_guard lock(impl_->mutex);
+  for (const auto& [name, p] : impl_->pipelines) {
+    ++s.pipelines;
+    if (p->source_failed()) s.failed_sources.push_back(name);
+    const auto t = p->totals();
+    s.read += t.read;
+    s.dead_lettered += t.dead_lettered;
+    s.failed += t.failed;
+  }
+  return s;
 }
 
 bool Runtime::finished() const {

@@ -36,8 +36,17 @@ class Runtime {
 
   /** True once every pipeline and service started. */
   bool ready() const;
-  /** Names of the pipelines whose source failed (for /health); empty when all are well. */
-  std::vector<std::string> failed_pipelines() const;
+  /** Pipelines whose source failed or is stuck, with why (for /health); empty when all are well. */
+  std::vector<std::pair<std::string, std::string>> unhealthy_pipelines() const;
+  /** How a run went, for `sluice run`'s exit status. */
+  struct Summary {
+    std::size_t pipelines = 0;
+    std::vector<std::string> failed_sources;  ///< pipelines whose source failed
+    std::uint64_t read = 0;                   ///< events read by every source
+    std::uint64_t dead_lettered = 0;          ///< of them (or of their sink copies): dead-lettered
+    std::uint64_t failed = 0;                 ///< ... acknowledged Failed
+  };
+  Summary summary() const;
   /** True when every source has ended and every queue is empty (finite runs). */
   bool finished() const;
   /** Blocks until finished() or @p timeout; returns finished(). */

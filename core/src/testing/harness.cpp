@@ -2,6 +2,7 @@
 // source and `capture` sink that exist only here.
 #include "sluice/testing.hpp"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -321,7 +322,14 @@ struct Harness::Impl {
   core::MetricsRegistry registry;
   core::HttpServersImpl http;
   Channels channels;
+  std::string data_dir;  // before runtime: removed after it stopped
   std::unique_ptr<core::Runtime> runtime;
+
+  ~Impl() {
+    runtime.reset();
+    std::error_code ec;
+    if (!data_dir.empty()) std::filesystem::remove_all(data_dir, ec);
+  }
 
   std::optional<core::ConfigSet> parse(const std::string& yaml) {
     core::Diagnostics diags;
@@ -350,8 +358,10 @@ Harness::Harness(std::vector<std::string> plugin_dirs) : impl_(std::make_unique<
   impl_->loader.add_builtin(&capture_descriptor());
   core::DaemonSettings settings;
   settings.admin_listen = "off";
-  settings.data_dir =
-      (std::filesystem::temp_directory_path() / ("sluice-harness-" + std::to_string(::getpid()))).string();
+  std::string tmpl = (std::filesystem::temp_directory_path() / "sluice-harness-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("harness: cannot create a data directory in " + tmpl);
+  impl_->data_dir = tmpl;
+  settings.data_dir = impl_->data_dir;
   impl_->runtime = std::make_unique<core::Runtime>(impl_->loader, impl_->registry, impl_->http, settings);
 }
 
@@ -367,6 +377,10 @@ Harness::~Harness() {
     }
     release_all(left, AckStatus::Failed);
   }
+}
+
+const std::string& Harness::data_dir() const {
+  return impl_->data_dir;
 }
 
 void Harness::add_plugin(const PluginDescriptor* descriptor) {

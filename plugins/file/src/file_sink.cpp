@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "path_confinement.hpp"
+
 namespace sluice::file {
 
 namespace fs = std::filesystem;
@@ -21,24 +23,6 @@ namespace {
 
 std::system_error sys_error(const std::string& what, const std::string& path) {
   return std::system_error(errno, std::generic_category(), what + " '" + path + "'");
-}
-
-/** The directory part of the template text before its first field reference. */
-std::string literal_dir_prefix(const std::string& text) {
-  std::string literal;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '{') {
-      if (i + 1 < text.size() && text[i + 1] == '{') {
-        literal += '{';
-        ++i;
-        continue;
-      }
-      break;
-    }
-    literal += text[i];
-  }
-  const auto slash = literal.rfind('/');
-  return slash == std::string::npos ? std::string() : literal.substr(0, slash + 1);
 }
 
 void fsync_dir_of(const std::string& path) {
@@ -246,25 +230,17 @@ void FileSink::evict_if_needed() {
 
 void FileSink::write_out(OpenFile& f, std::size_t n) {
   if (f.fd < 0) open(f);
-  const char* p = f.buf.data();
-  std::size_t left = n;
-  while (left > 0) {
-    const ssize_t w = ::write(f.fd, p, left);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error("write to", f.path);
-    }
-    p += w;
-    left -= static_cast<std::size_t>(w);
-    f.size += static_cast<std::uint64_t>(w);
+  // A failed append (a short write on a full disk, a failed fdatasync) is cut back: the retry
+  // then appends whole lines, never after a fragment.
+  const bool sync = fsync_ == Fsync::Batch;
+  if (const int err = append_whole(f.fd, std::string_view(f.buf).substr(0, n), f.undo_to, sync)) {
+    errno = err;
+    throw sys_error(f.undo_to >= 0 ? "write (and cutting back the partial line) to" : "write to", f.path);
   }
+  f.size += n;
   bytes_->inc(n);
   f.buf.erase(0, n);
-  f.unsynced = true;
-  if (fsync_ == Fsync::Batch) {
-    if (::fdatasync(f.fd) != 0) throw sys_error("fsync of", f.path);
-    f.unsynced = false;
-  }
+  f.unsynced = !sync;
 }
 
 void FileSink::rotate(OpenFile& f) {
@@ -364,6 +340,11 @@ WriteResult FileSink::write(Batch& batch) {
         }
         if (path_buf_.empty()) {
           fail_event(i, "path template '" + path_.text() + "' rendered empty");
+          continue;
+        }
+        if (!dir_prefix_) dir_prefix_ = literal_dir_prefix(path_.text());
+        if (auto escape = path_escape(*dir_prefix_, path_buf_)) {
+          fail_event(i, "path template '" + path_.text() + "': " + *escape);
           continue;
         }
         f = &file_for(path_buf_);

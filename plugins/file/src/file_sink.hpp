@@ -43,6 +43,7 @@ class FileSink : public Sink {
     std::string buf;             ///< pending lines (reused between writes)
     int group = -1;              ///< result group of the current write(), -1 when untouched
     bool unsynced = false;       ///< written since the last fsync
+    std::int64_t undo_to = -1;   ///< a failed append still to cut back (see append_whole())
   };
 
   /** Renders one event's line into @p out; false when a field was missing. Throws ParseError. */
@@ -50,7 +51,10 @@ class FileSink : public Sink {
   OpenFile& file_for(const std::string& path);
   void open(OpenFile& f);
   void close(OpenFile& f) noexcept;
-  /** Writes the first @p n bytes of f.buf (and fsyncs per policy); throws std::system_error. */
+  /**
+   * Appends the first @p n bytes of f.buf (and fsyncs per policy); throws std::system_error,
+   * leaving none of them in the file.
+   */
   void write_out(OpenFile& f, std::size_t n);
   void rotate(OpenFile& f);
   void evict_if_needed();
@@ -76,6 +80,7 @@ class FileSink : public Sink {
   std::unordered_map<std::string, std::unique_ptr<OpenFile>> files_;
   std::uint64_t use_clock_ = 0;
   std::string path_buf_;
+  std::optional<std::string> dir_prefix_;  // rendered paths stay under it (path_confinement.hpp)
   std::vector<std::string> group_errors_;  // per result group: empty = ok
 
   std::thread fsync_thread_;

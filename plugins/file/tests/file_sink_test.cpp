@@ -2,6 +2,7 @@
 // on an instance driven directly (the harness has no SIGHUP).
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,8 @@
 #include <sluice/testing.hpp>
 
 #include "file_sink.hpp"
+#include "io_faults.hpp"
+#include "path_confinement.hpp"
 
 namespace sluice::file::test {
 namespace {
@@ -131,9 +134,8 @@ TEST(FileSink, RotationByAgeStartsANewFileForLaterLines) {
   TempDir dir;
   const std::string path = dir / "access.log";
   testing::Harness h;
-  h.start(
-      pipeline("        path: " + path +
-               "\n        format: template\n        template: \"{n}\"\n        rotate_interval: 2s\n"));
+  h.start(pipeline("        path: " + path +
+                   "\n        format: template\n        template: \"{n}\"\n        rotate_interval: 2s\n"));
   h.inject_json("in", {R"({"n":1})", R"({"n":2})"});
   ASSERT_TRUE(h.wait_idle(10s));
   const auto opened = std::chrono::steady_clock::now();
@@ -209,6 +211,64 @@ TEST(FileSink, MissingFieldPolicies) {
   }
 }
 
+std::vector<Json> dead_letters(const testing::Harness& h) {
+  std::vector<Json> out;
+  for (const auto& line : lines_of(h.data_dir() + "/dead-letter/p.jsonl")) out.push_back(Json::parse(line));
+  return out;
+}
+
+TEST(FileSink, PathFieldsCannotLeaveTheTemplatesDirectory) {
+  TempDir dir;
+  testing::Harness h;
+  h.start(pipeline("        path: \"" + dir / "logs/{tenant}.log" + "\"\n        format: json\n"));
+  const std::vector<std::string> docs{R"({"tenant":"../../x"})", R"({"tenant":"a/../../y"})",
+                                      R"({"tenant":"/tmp/z"})",  R"({"tenant":"a\u0000b"})",
+                                      R"({"tenant":"ok"})",      R"({"tenant":"sub/dir..name"})"};
+  h.inject_json("in", docs);
+  ASSERT_TRUE(h.wait_idle(10s));
+  EXPECT_EQ(h.ack_statuses("in"),
+            (std::vector<AckStatus>{AckStatus::DeadLettered, AckStatus::DeadLettered, AckStatus::DeadLettered,
+                                    AckStatus::DeadLettered, AckStatus::Delivered, AckStatus::Delivered}));
+  h.stop();
+  EXPECT_EQ(lines_of(dir / "logs/ok.log"), (std::vector<std::string>{docs[4]}));
+  EXPECT_EQ(lines_of(dir / "logs/sub/dir..name.log"), (std::vector<std::string>{docs[5]}));
+  // Nothing anywhere but under logs/: the whole temporary directory holds logs/ only.
+  for (const auto& e : fs::recursive_directory_iterator(dir / ""))
+    EXPECT_EQ(e.path().string().rfind(dir / "logs", 0), 0u) << e.path();
+  const auto dead = dead_letters(h);
+  ASSERT_EQ(dead.size(), 4u);
+  EXPECT_NE(dead[0]["reason"].get<std::string>().find("'..' component"), std::string::npos) << dead[0];
+  EXPECT_EQ(dead[0]["payload"], Json::parse(docs[0]));
+  EXPECT_NE(dead[2]["reason"].get<std::string>().find("absolute"), std::string::npos) << dead[2];
+  EXPECT_NE(dead[3]["reason"].get<std::string>().find("NUL"), std::string::npos) << dead[3];
+}
+
+TEST(FileSink, PathEscapeRules) {
+  EXPECT_EQ(literal_dir_prefix("/var/log/{tenant}.log"), "/var/log/");
+  EXPECT_EQ(literal_dir_prefix("{tenant}.log"), "");
+  EXPECT_EQ(literal_dir_prefix("a/{{b}}/{c}"), "a/{b}/");
+  EXPECT_FALSE(path_escape("/var/log/", "/var/log/t1.log"));
+  EXPECT_FALSE(path_escape("", "t1/a.log"));
+  EXPECT_FALSE(path_escape("/var/log/", "/var/log/..t/a..b/c.."));
+  EXPECT_TRUE(path_escape("/var/log/", "/var/log/../x"));
+  EXPECT_TRUE(path_escape("/var/log/", "/var/log/a/.."));
+  EXPECT_TRUE(path_escape("", ".."));
+  EXPECT_TRUE(path_escape("", "/etc/passwd"));
+  EXPECT_TRUE(path_escape("/var/log/", "/var/log//etc/passwd"));
+  EXPECT_TRUE(path_escape("/var/log/", std::string("/var/log/a\0b", 12)));
+  EXPECT_TRUE(path_escape("/var/log/", "/var/lo"));
+}
+
+TEST(FileSink, AFullDeviceIsNeverDelivered) {
+  // fsync: never, so only the failed write() tells: a sink that ignored it would call these delivered.
+  const auto statuses =
+      run("        path: /dev/full\n        format: json\n        fsync: never\n"
+          "        retry_max_attempts: 1\n        retry_initial_backoff: 1ms\n",
+          {R"({"a":1})", R"({"a":2})", R"({"a":3})", R"({"a":4})", R"({"a":5})"});
+  ASSERT_EQ(statuses.size(), 5u);
+  for (auto s : statuses) EXPECT_NE(s, AckStatus::Delivered);
+}
+
 // reopen() is what SIGHUP calls; driven directly on an instance.
 class FakeMetrics : public Metrics {
  public:
@@ -272,6 +332,89 @@ TEST(FileSink, ReopenAfterRenameWritesANewFile) {
   ASSERT_EQ(sink.write(b3).outcome, Outcome::Ok);
   EXPECT_EQ(lines_of(path + ".old"), (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(lines_of(path), (std::vector<std::string>{"3"}));
+}
+
+// The I/O fault shim (io_faults.cpp) on a sink driven directly: each write() is one batch.
+class FileSinkFaults : public ::testing::Test {
+ protected:
+  void SetUp() override { io_faults_target(dir_path().c_str()); }
+  void TearDown() override { io_faults_target(""); }
+  std::string dir_path() const { return dir / ""; }
+
+  std::unique_ptr<FileSink> sink(const std::string& fsync) {
+    YAML::Node node = YAML::Load("{path: '" + path +
+                                 "', format: template, template: \"{a}\\t{b}\\t{c}\", separator: \"\\t\", "
+                                 "include_meta: false, fsync: " +
+                                 fsync +
+                                 ", fsync_interval: 1s, on_missing: empty, "
+                                 "max_size: 0, rotate_interval: 0ms, max_files: 5, max_open_files: 64}");
+    return std::make_unique<FileSink>(ctx, Config(node, "test.yaml", "sink"));
+  }
+  static Batch batch_of(int from, int n) {
+    Batch b;
+    for (int i = from; i < from + n; ++i)
+      b.push_back(Event(R"({"a":)" + std::to_string(2007000 + i) + R"(,"b":1000500,"c":500})"));
+    return b;
+  }
+  static std::string line(int i) { return std::to_string(2007000 + i) + "\t1000500\t500"; }
+  static bool any_ok(const WriteResult& r) {
+    if (r.per_event.empty()) return r.outcome == Outcome::Ok;
+    for (const auto& [o, why] : r.per_event)
+      if (o == Outcome::Ok) return true;
+    return false;
+  }
+  std::string contents() const {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  TempDir dir;
+  std::string path = dir / "access.log";
+  FakeContext ctx;
+};
+
+TEST_F(FileSinkFaults, OneFdatasyncBeforeEachWriteIsAcknowledged) {
+  auto s = sink("batch");
+  for (int k = 0; k < 3; ++k) {
+    Batch b = batch_of(10 * k, 10);
+    const long before = io_faults_fdatasyncs();
+    ASSERT_EQ(s->write(b).outcome, Outcome::Ok);
+    EXPECT_EQ(io_faults_fdatasyncs() - before, 1) << "write " << k;
+  }
+  EXPECT_EQ(lines_of(path).size(), 30u);
+}
+
+TEST_F(FileSinkFaults, AFailedFdatasyncIsNeverOkAndLeavesNoLines) {
+  auto s = sink("batch");
+  Batch first = batch_of(0, 1);
+  ASSERT_EQ(s->write(first).outcome, Outcome::Ok);
+  io_faults_fail_fdatasync(EIO);
+  Batch b = batch_of(1, 3);
+  const WriteResult r = s->write(b);
+  EXPECT_FALSE(any_ok(r));
+  // Not acknowledged, so not kept: the retry writes them once.
+  EXPECT_EQ(lines_of(path), (std::vector<std::string>{line(0)}));
+  io_faults_fail_fdatasync(0);
+  ASSERT_EQ(s->write(b).outcome, Outcome::Ok);
+  EXPECT_EQ(lines_of(path), (std::vector<std::string>{line(0), line(1), line(2), line(3)}));
+}
+
+TEST_F(FileSinkFaults, AShortWriteOnAFullDiskLeavesNoTornLine) {
+  for (const std::string fsync : {"batch", "never"}) {
+    fs::remove(path);
+    auto s = sink(fsync);
+    Batch first = batch_of(0, 1);
+    ASSERT_EQ(s->write(first).outcome, Outcome::Ok);
+    io_faults_write_budget(10, ENOSPC);  // part of the next batch's first line, then ENOSPC
+    Batch b = batch_of(1, 3);
+    EXPECT_FALSE(any_ok(s->write(b))) << fsync;
+    EXPECT_EQ(contents(), line(0) + "\n") << fsync << ": a fragment was left";
+    Batch again = batch_of(1, 3);
+    EXPECT_FALSE(any_ok(s->write(again))) << fsync << ": still full";
+    io_faults_write_budget(-1, 0);  // space again
+    ASSERT_EQ(s->write(again).outcome, Outcome::Ok) << fsync;
+    EXPECT_EQ(contents(), line(0) + "\n" + line(1) + "\n" + line(2) + "\n" + line(3) + "\n") << fsync;
+  }
 }
 
 }  // namespace

@@ -190,8 +190,9 @@ TEST(HttpSource, GetRouteAddsFieldsQueryPathAndHeaders) {
 TEST(HttpSource, FailedAcknowledgementIsNever200) {
   Harness h;
   const int port = free_port();
-  // error_when: the sink refuses events with `bad`; there is no dead-letter sink, so they fail.
-  h.start(pipeline(port, "        - {method: POST, path: /e}\n", "", "{type: capture, error_when: bad}"));
+  // error_when: the sink refuses events with `bad`, and so does the dead-letter sink: they fail.
+  h.start(pipeline(port, "        - {method: POST, path: /e}\n", "", "{type: capture, error_when: bad}") +
+          "    dead_letter: {type: capture, name: dlq, error_when: bad}\n");
   wait_listening(port);
   Reply r = call(port, "POST", "/e", R"({"bad": true})");
   EXPECT_EQ(r.status, 503) << r.body;

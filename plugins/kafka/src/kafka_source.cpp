@@ -87,6 +87,15 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
           ctx.metrics().gauge("sluice_kafka_paused", "1 while partitions are paused for backpressure")),
       lag_(ctx.metrics().gauge("sluice_kafka_consumer_lag",
                                "Messages behind the high watermark, summed over partitions")),
+      commit_lag_(ctx.metrics().gauge("sluice_kafka_commit_lag",
+                                      "Messages between the committable position and the high watermark, "
+                                      "summed over partitions (what a restart would consume again)")),
+      // The core's gauge for /health (same name: the same object).
+      stuck_(
+          ctx.metrics().gauge("sluice_source_stuck",
+                              "Positions (e.g. Kafka partitions) the source cannot commit past: an event "
+                              "there was neither delivered nor dead-lettered. It is consumed again after a "
+                              "restart.")),
       assigned_(
           ctx.metrics().gauge("sluice_kafka_assigned_partitions", "Partitions assigned to this consumer")) {
   const std::string where = config.where();
@@ -287,6 +296,7 @@ void KafkaSource::handle_message(const rd_kafka_message_t* msg) {
   ev.timestamp_ms = ts >= 0 ? ts : now_ms();
 
   run_->last = msg->offset;
+  if (st.first_offset < 0) st.first_offset = msg->offset;
   st.last_offset = msg->offset;
   ev.ack = run_ack_;
 
@@ -380,14 +390,36 @@ void KafkaSource::set_paused(bool paused) {
 
 void KafkaSource::update_lag() {
   std::int64_t lag = 0;
-  for (const auto& [key, st] : partitions_) {
+  std::int64_t commit_lag = 0;
+  std::int64_t stuck = 0;
+  for (auto& [key, st] : partitions_) {
+    // A Failed acknowledgement holds the partition's position for good (at-least-once): nothing
+    // after it is committed, and a restart consumes it all again.
+    if (st.tracker->blocked()) {
+      ++stuck;
+      if (!st.stuck) {
+        const auto at = st.tracker->committable();
+        ctx_.log().error("partition ", coordinates(key.first, key.second),
+                         " is stuck: an event was neither delivered nor dead-lettered, so its committed "
+                         "position stays at ",
+                         at ? "offset " + std::to_string(*at) : std::string("its start"),
+                         " while messages are consumed (a restart consumes them again)");
+        st.stuck = true;
+      }
+    }
     std::int64_t low = 0, high = 0;
     if (rd_kafka_get_watermark_offsets(rk_.get(), key.first.c_str(), key.second, &low, &high) || high < 0)
       continue;
     const std::int64_t position = st.last_offset >= 0 ? st.last_offset + 1 : low;
     if (high > position) lag += high - position;
+    if (st.first_offset < 0) continue;  // nothing consumed yet: the group's position is not known here
+    const auto committable = st.tracker->committable();
+    const std::int64_t committed = committable ? *committable : st.first_offset;
+    if (high > committed) commit_lag += high - committed;
   }
   lag_.set(lag);
+  commit_lag_.set(commit_lag);
+  stuck_.set(stuck);
 }
 
 void KafkaSource::rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,

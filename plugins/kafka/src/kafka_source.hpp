@@ -27,7 +27,9 @@ class KafkaSource : public Source, public ClientBase {
   using PartitionKey = std::pair<std::string, std::int32_t>;
   struct PartitionState {
     std::shared_ptr<OffsetTracker> tracker = std::make_shared<OffsetTracker>();
-    std::int64_t last_offset = -1;  ///< last offset received (for lag)
+    std::int64_t first_offset = -1;  ///< first offset received in this assignment (for commit lag)
+    std::int64_t last_offset = -1;   ///< last offset received (for lag)
+    bool stuck = false;              ///< reported as stuck (its tracker is blocked)
   };
   /** Consecutive messages of one partition in one poll batch: they share one acknowledgement. */
   struct Run {
@@ -58,6 +60,7 @@ class KafkaSource : public Source, public ClientBase {
   /** Waits until nothing of @p only (or of any partition) is in flight, or @p deadline. */
   bool wait_in_flight(const std::vector<PartitionKey>* only, std::chrono::steady_clock::time_point deadline);
   void set_paused(bool paused);
+  /** Lag gauges, and the partitions whose committed position can no longer move (stuck). */
   void update_lag();
   /** Releases the pending (never emitted) events of @p only (or all) as Failed. */
   void drop_pending(const std::vector<PartitionKey>* only);
@@ -90,6 +93,8 @@ class KafkaSource : public Source, public ClientBase {
   Counter& errors_;
   Gauge& paused_gauge_;
   Gauge& lag_;
+  Gauge& commit_lag_;
+  Gauge& stuck_;
   Gauge& assigned_;
 };
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <sluice/testing.hpp>
@@ -141,6 +143,57 @@ TEST(KafkaSource, MalformedJsonIsDeadLetteredWithCoordinatesAndTheRestDelivered)
   EXPECT_EQ(dead[0].payload(), "{not json") << "the message is dead-lettered as it was";
   h.stop();
   expect_all_committed(cluster.bootstrap(), group, topic);
+}
+
+/** The value of gauge @p name for the kafka source in h's metrics, or -1 when absent. */
+long gauge_value(const testing::Harness& h, const std::string& name) {
+  std::istringstream in(h.metrics_text());
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(name + "{", 0) == 0 && line.find("source.kafka") != std::string::npos)
+      return std::stol(line.substr(line.rfind(' ') + 1));
+  return -1;
+}
+
+TEST(KafkaSource, FailedAcknowledgementKeepsTheOffsetUncommittedAndShowsStuck) {
+  MockCluster cluster(3);
+  const std::string topic = unique_name("src-failed");
+  const std::string group = unique_name("g");
+  cluster.create_topic(topic, 1);
+  auto records = numbered(10);
+  records[4].value = R"({"n":4,"bad":true})";
+  produce(cluster.bootstrap(), topic, records);
+
+  testing::Harness h;
+  // The sink refuses offset 4, and so does the dead-letter sink: acknowledged Failed.
+  h.start(source_pipeline(cluster.bootstrap(), topic, group, "",
+                          "    dead_letter: {type: capture, name: dlq, error_when: bad}\n",
+                          "      - {type: capture, name: out, error_when: bad}\n"));
+  ASSERT_TRUE(h.wait_captured("out", 9, 15s));
+  ASSERT_TRUE(h.wait_idle(5s));
+  // Reported within the source's one-second bookkeeping round: metric and /health's reason.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (gauge_value(h, "sluice_source_stuck") != 1 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(gauge_value(h, "sluice_source_stuck"), 1);
+  const Json status = h.status();
+  ASSERT_EQ(status["pipelines"].size(), 1u);
+  EXPECT_NE(status["pipelines"][0].value("problem", "").find("stuck"), std::string::npos) << status.dump();
+  EXPECT_GE(gauge_value(h, "sluice_kafka_commit_lag"), 6);  // offsets 4..9 at least
+  h.stop();
+  // Stopping commits what is done, never past offset 4: a restart consumes it again.
+  const auto offsets = committed(cluster.bootstrap(), group, topic);
+  if (offsets.count(0)) {
+    EXPECT_LE(offsets.at(0), 4) << "committed past the failed event";
+  }
+
+  testing::Harness again;
+  again.start(source_pipeline(cluster.bootstrap(), topic, group));
+  ASSERT_TRUE(again.wait_captured("out", 6, 15s));
+  ASSERT_TRUE(again.wait_idle(5s));
+  std::set<int> seen;
+  for (const auto& e : again.captured("out")) seen.insert(e.fields().at("n").get<int>());
+  EXPECT_TRUE(seen.count(4)) << "the failed event was not consumed again";
+  again.stop();
 }
 
 TEST(KafkaSource, BackpressurePausesAndResumesWithoutLossOrDuplicates) {
