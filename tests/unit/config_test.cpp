@@ -184,9 +184,23 @@ const Schema& resource_schema() {
   return s;
 }
 
-sluice::PluginDescriptor test_plugin(PluginKind kind, const char* name, const Schema& (*schema)()) {
+const Schema& numbered_schema() {
+  static const Schema s = SchemaBuilder().option("n", OptionType::Int).required().build();
+  return s;
+}
+
+/** A factory-side check: `n` must not be negative, is claimed across the run, and 13 makes it throw. */
+void check_numbered(const Config& config, sluice::ConfigIssues& issues) {
+  const auto n = config.integer("n");
+  if (n == 13) throw std::runtime_error("unlucky");
+  if (n < 0) issues.error(config, "n", "must not be negative");
+  issues.claim(config, "n", "number " + std::to_string(n));
+}
+
+sluice::PluginDescriptor test_plugin(PluginKind kind, const char* name, const Schema& (*schema)(),
+                                     sluice::ConfigCheck check = nullptr) {
   return sluice::PluginDescriptor{
-      sizeof(sluice::PluginDescriptor), kind, name, "test plugin", "", schema, nullptr, nullptr};
+      sizeof(sluice::PluginDescriptor), kind, name, "test plugin", "", schema, nullptr, nullptr, check};
 }
 
 const std::vector<sluice::PluginDescriptor>& test_plugins() {
@@ -196,6 +210,7 @@ const std::vector<sluice::PluginDescriptor>& test_plugins() {
       test_plugin(PluginKind::Sink, "kafka", &sink_schema),
       test_plugin(PluginKind::Sink, "null", &resource_schema),
       test_plugin(PluginKind::Resource, "index", &resource_schema),
+      test_plugin(PluginKind::Sink, "numbered", &numbered_schema, &check_numbered),
   };
   return all;
 }
@@ -445,9 +460,10 @@ TEST_F(Pipelines, InterpolatedValuesAreValidatedAtTheirPositionAsWritten) {
 TEST_F(Pipelines, UnknownTypeListsAvailablePlugins) {
   load("pipelines:\n  a:\n    source: {type: gen}\n    sinks: [{type: kafak, topic: t}]\n");
   ASSERT_EQ(diags.items().size(), 1u);
-  EXPECT_EQ(diags.items()[0].format(),
-            "p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'kafak'; available: kafka, null "
-            "(did you mean 'kafka'?)");
+  EXPECT_EQ(
+      diags.items()[0].format(),
+      "p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'kafak'; available: kafka, null, numbered "
+      "(did you mean 'kafka'?)");
 }
 
 TEST_F(Pipelines, StructureErrors) {
@@ -550,9 +566,10 @@ TEST_F(Pipelines, DuplicateKeysAreErrors) {
 
 namespace {
 
-/** A valid pipeline file with one pipeline named @p name. */
-std::string named_pipeline(const std::string& name) {
-  return "pipelines:\n  " + name + ":\n    source: {type: gen}\n    sinks: [{type: null, path: x}]\n";
+/** A pipeline file whose only sink is `numbered` with @p n. */
+std::string numbered_pipeline(const std::string& name, int n) {
+  return "pipelines:\n  " + name +
+         ":\n    source: {type: gen}\n    sinks: [{type: numbered, n: " + std::to_string(n) + "}]\n";
 }
 
 }  // namespace
@@ -659,9 +676,32 @@ TEST_F(Pipelines, NamesAreIdentifiers) {
     EXPECT_NE(errors().find("invalid pipeline name"), std::string::npos) << errors();
     for (const auto& d : diags.items()) EXPECT_TRUE(sluice::valid_utf8(d.format())) << d.format();
   }
-  EXPECT_FALSE(load(named_pipeline(std::string(65, 'a'))));
-  EXPECT_TRUE(load(named_pipeline(std::string(64, 'a')))) << errors();
-  EXPECT_TRUE(load(named_pipeline("game-api_2"))) << errors();
+  EXPECT_FALSE(load(numbered_pipeline(std::string(65, 'a'), 1)));
+  EXPECT_TRUE(load(numbered_pipeline(std::string(64, 'a'), 1))) << errors();
+  EXPECT_TRUE(load(numbered_pipeline("game-api_2", 1))) << errors();
+}
+
+TEST_F(Pipelines, PluginCheckReportsAtTheKey) {
+  EXPECT_FALSE(load(numbered_pipeline("a", -1)));
+  EXPECT_EQ(errors(), "p.yaml:4:30: pipelines.a.sinks[0].n: must not be negative\n");
+  EXPECT_FALSE(load(numbered_pipeline("a", 13)));
+  EXPECT_EQ(errors(), "p.yaml:4:13: pipelines.a.sinks[0]: the plugin's config check failed: unlucky\n");
+}
+
+TEST_F(Pipelines, ClaimsClashAcrossPipelinesAndFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sluice-claims-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << numbered_pipeline("a", 7);
+  std::ofstream(dir / "b.yaml") << numbered_pipeline("b", 8) +
+                                       "  c:\n    source: {type: gen}\n    sinks: [{type: numbered, n: 7}]\n";
+  Diagnostics d;
+  EXPECT_FALSE(sluice::core::load_config({(dir / "a.yaml").string(), (dir / "b.yaml").string()}, loader, d));
+  ASSERT_EQ(d.items().size(), 1u) << d.format();
+  EXPECT_EQ(d.items()[0].format(), (dir / "b.yaml").string() +
+                                       ":7:30: pipelines.c.sinks[0].n: number 7 is already declared by "
+                                       "pipelines.a.sinks[0].n (" +
+                                       (dir / "a.yaml").string() + ":4:30)");
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------- settings

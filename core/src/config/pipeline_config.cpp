@@ -392,7 +392,40 @@ class Loader {
     if (!own.find("type")) node.remove("type");
     if (!own.find("name")) node.remove("name");
     c.config = Config(node, s.file, path);
-    return true;
+    return checked(s, node, path, c);
+  }
+
+  /** What a plugin's check reports, as diagnostics at positions in the file as written. */
+  class ComponentIssues : public ConfigIssues {
+   public:
+    ComponentIssues(Loader& loader, const YamlSource& s) : loader_(loader), s_(s) {}
+    void error(const Config& at, const std::string& key, std::string message) override {
+      s_.report(loader_.diags_, at.mark(key), join_path(at.path(), key), std::move(message));
+    }
+    void claim(const Config& at, const std::string& key, std::string what) override {
+      const std::string path = join_path(at.path(), key);
+      const YAML::Mark mark = at.mark(key);
+      auto [it, fresh] = loader_.claims_.emplace(what, path + " (" + where(s_, mark) + ")");
+      if (!fresh) s_.report(loader_.diags_, mark, path, what + " is already declared by " + it->second);
+    }
+
+   private:
+    Loader& loader_;
+    const YamlSource& s_;
+  };
+
+  /** Runs the plugin's factory-side check on @p c's config; false when it reported anything. */
+  bool checked(const YamlSource& s, const YAML::Node& node, const std::string& path, const ComponentSpec& c) {
+    const ConfigCheck check = c.plugin->descriptor->check;
+    if (!check) return true;
+    const std::size_t before = diags_.items().size();
+    ComponentIssues issues(*this, s);
+    try {
+      check(c.config, issues);
+    } catch (const std::exception& e) {
+      s.report(diags_, node.Mark(), path, std::string("the plugin's config check failed: ") + e.what());
+    }
+    return diags_.items().size() == before;
   }
 
   const PluginLoader& plugins_;
@@ -400,6 +433,7 @@ class Loader {
   ConfigSet set_;
   std::vector<std::unique_ptr<YamlSource>> sources_;
   std::map<std::string, std::string> pipeline_names_, resource_names_;
+  std::map<std::string, std::string> claims_;  ///< ConfigIssues::claim: what → "path (file:line:col)"
 };
 
 /**
