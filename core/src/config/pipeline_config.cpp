@@ -400,10 +400,11 @@ class Loader {
    public:
     ComponentIssues(Loader& loader, const YamlSource& s) : loader_(loader), s_(s) {}
     void error(const Config& at, const std::string& key, std::string message) override {
-      s_.report(loader_.diags_, at.mark(key), join_path(at.path(), key), std::move(message));
+      s_.report(loader_.diags_, at.mark(key), key.empty() ? at.path() : join_path(at.path(), key),
+                std::move(message));
     }
     void claim(const Config& at, const std::string& key, std::string what) override {
-      const std::string path = join_path(at.path(), key);
+      const std::string path = key.empty() ? at.path() : join_path(at.path(), key);
       const YAML::Mark mark = at.mark(key);
       auto [it, fresh] = loader_.claims_.emplace(what, path + " (" + where(s_, mark) + ")");
       if (!fresh) s_.report(loader_.diags_, mark, path, what + " is already declared by " + it->second);
