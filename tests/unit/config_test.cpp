@@ -2,6 +2,9 @@
 // pipeline files (structure, validation, errors with positions), settings.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -181,9 +184,23 @@ const Schema& resource_schema() {
   return s;
 }
 
-sluice::PluginDescriptor test_plugin(PluginKind kind, const char* name, const Schema& (*schema)()) {
-  return sluice::PluginDescriptor{sizeof(sluice::PluginDescriptor), kind, name, "test plugin", "", schema, nullptr,
-                                  nullptr};
+const Schema& numbered_schema() {
+  static const Schema s = SchemaBuilder().option("n", OptionType::Int).required().build();
+  return s;
+}
+
+/** A factory-side check: `n` must not be negative, is claimed across the run, and 13 makes it throw. */
+void check_numbered(const Config& config, sluice::ConfigIssues& issues) {
+  const auto n = config.integer("n");
+  if (n == 13) throw std::runtime_error("unlucky");
+  if (n < 0) issues.error(config, "n", "must not be negative");
+  issues.claim(config, "n", "number " + std::to_string(n));
+}
+
+sluice::PluginDescriptor test_plugin(PluginKind kind, const char* name, const Schema& (*schema)(),
+                                     sluice::ConfigCheck check = nullptr) {
+  return sluice::PluginDescriptor{
+      sizeof(sluice::PluginDescriptor), kind, name, "test plugin", "", schema, nullptr, nullptr, check};
 }
 
 const std::vector<sluice::PluginDescriptor>& test_plugins() {
@@ -193,6 +210,7 @@ const std::vector<sluice::PluginDescriptor>& test_plugins() {
       test_plugin(PluginKind::Sink, "kafka", &sink_schema),
       test_plugin(PluginKind::Sink, "null", &resource_schema),
       test_plugin(PluginKind::Resource, "index", &resource_schema),
+      test_plugin(PluginKind::Sink, "numbered", &numbered_schema, &check_numbered),
   };
   return all;
 }
@@ -442,9 +460,10 @@ TEST_F(Pipelines, InterpolatedValuesAreValidatedAtTheirPositionAsWritten) {
 TEST_F(Pipelines, UnknownTypeListsAvailablePlugins) {
   load("pipelines:\n  a:\n    source: {type: gen}\n    sinks: [{type: kafak, topic: t}]\n");
   ASSERT_EQ(diags.items().size(), 1u);
-  EXPECT_EQ(diags.items()[0].format(),
-            "p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'kafak'; available: kafka, null "
-            "(did you mean 'kafka'?)");
+  EXPECT_EQ(
+      diags.items()[0].format(),
+      "p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'kafak'; available: kafka, null, numbered "
+      "(did you mean 'kafka'?)");
 }
 
 TEST_F(Pipelines, StructureErrors) {
@@ -541,6 +560,148 @@ TEST_F(Pipelines, DuplicateKeysAreErrors) {
   load("pipelines:\n  p:\n    source: {type: gen}\n    sinks: [{type: kafka, topic: a, topic: b}]\n");
   EXPECT_NE(errors().find("pipelines.p.sinks[0].topic: duplicate key 'topic'"), std::string::npos)
       << errors();
+}
+
+// ---------------------------------------------------------------- hostile files
+
+namespace {
+
+/** A pipeline file whose only sink is `numbered` with @p n. */
+std::string numbered_pipeline(const std::string& name, int n) {
+  return "pipelines:\n  " + name +
+         ":\n    source: {type: gen}\n    sinks: [{type: numbered, n: " + std::to_string(n) + "}]\n";
+}
+
+}  // namespace
+
+TEST_F(Pipelines, AliasBombIsRefusedBeforeAnyTreeWalk) {
+  // The "billion laughs": 10^9 nodes when written out, a few hundred bytes as written.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 9; ++i)
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + [&] {
+      std::string items;
+      for (int k = 0; k < 10; ++k) items += (k ? ", *a" : "*a") + std::to_string(i - 1);
+      return items;
+    }() + "]\n";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(load("pipelines:\n  p:\n    source:\n      type: gen\n      extra:\n" + [&] {
+    std::string indented;
+    std::size_t from = 0;
+    while (from < bomb.size()) {
+      const std::size_t nl = bomb.find('\n', from);
+      indented += "        " + bomb.substr(from, nl - from + 1);
+      from = nl + 1;
+    }
+    return indented;
+  }()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  ASSERT_EQ(diags.items().size(), 1u) << errors();
+  EXPECT_NE(errors().find("aliases expand the document past 100000 nodes (an alias bomb?)"),
+            std::string::npos)
+      << errors();
+  EXPECT_EQ(diags.items()[0].line, 10) << errors();  // at the first alias past the bound: in a4
+}
+
+TEST_F(Pipelines, SelfReferencingAnchorIsACycleError) {
+  EXPECT_FALSE(load("pipelines: &p\n  a: *p\n"));
+  EXPECT_EQ(errors(), "p.yaml:2:6: this alias refers to a node that contains it (a cycle)\n");
+  EXPECT_FALSE(load("pipelines:\n  a:\n    source: &s {type: gen, more: [*s]}\n"));
+  EXPECT_NE(errors().find("p.yaml:3:35: this alias refers to a node that contains it"), std::string::npos)
+      << errors();
+}
+
+TEST_F(Pipelines, DepthNodesAndSizeAreBounded) {
+  EXPECT_FALSE(load("pipelines: " + std::string(100, '[') + std::string(100, ']') + "\n"));
+  EXPECT_NE(errors().find("p.yaml:1:75: maps and lists are nested more than 64 deep"), std::string::npos)
+      << errors();
+
+  std::string many = "pipelines: [";
+  for (int i = 0; i < 100001; ++i) many += "1,";
+  many += "]\n";
+  EXPECT_FALSE(load(many));
+  EXPECT_NE(errors().find("the document has more than 100000 nodes"), std::string::npos) << errors();
+
+  std::string big = "# " + std::string(2 << 20, 'x') + "\n";
+  EXPECT_FALSE(load(big));
+  EXPECT_EQ(errors(),
+            "p.yaml:1:1048577: the file is 2097155 bytes; a pipeline file may have at most 1024 KiB\n");
+}
+
+TEST_F(Pipelines, InvalidUtf8IsAnErrorAtItsByte) {
+  EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: caf\xE9}\n"));
+  EXPECT_EQ(
+      errors(),
+      "p.yaml:3:35: invalid UTF-8 (byte 0xE9); pipeline files must be UTF-8 (was it saved as Latin-1?)\n");
+  // Escapes are read by YAML: a lone surrogate is no UTF-8 either.
+  EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: \"\\ud800\"}\n"));
+  EXPECT_NE(errors().find("p.yaml:3:39: YAML syntax error: invalid unicode"), std::string::npos) << errors();
+  ::setenv("SLUICE_T_LATIN1", "caf\xE9", 1);
+  EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: ${SLUICE_T_LATIN1}}\n"));
+  EXPECT_EQ(errors(), "p.yaml:3:32: the environment variable substituted here is not valid UTF-8\n");
+  ::unsetenv("SLUICE_T_LATIN1");
+}
+
+TEST_F(Pipelines, ByteOrderMarkIsSkipped) {
+  auto set = load(std::string("\xEF\xBB\xBF") + kValid);
+  ASSERT_TRUE(set) << errors();
+  EXPECT_EQ(set->pipelines.size(), 1u);
+  EXPECT_FALSE(load("\xEF\xBB\xBFpipelines:\n  a:\n    source: {type: gen}\n    sinks: [{type: nope}]\n"));
+  EXPECT_NE(errors().find("p.yaml:4:20: pipelines.a.sinks[0].type: unknown sink type 'nope'"),
+            std::string::npos)
+      << errors();
+}
+
+TEST_F(Pipelines, SecondDocumentIsAnError) {
+  EXPECT_FALSE(load(std::string(kValid) + "---\npipelines: {}\n"));
+  EXPECT_NE(errors().find("p.yaml:25:1: a second YAML document starts here"), std::string::npos) << errors();
+  EXPECT_FALSE(load(std::string(kValid) + "---\n"));
+  EXPECT_NE(errors().find("a second YAML document"), std::string::npos) << errors();
+}
+
+TEST_F(Pipelines, EmptyPipelinesIsAnError) {
+  for (const char* text : {"pipelines:\n", "pipelines: {}\n", "pipelines: ~\n"}) {
+    EXPECT_FALSE(load(text)) << text;
+    EXPECT_NE(errors().find("p.yaml:1:"), std::string::npos) << errors();
+    EXPECT_NE(errors().find("no pipelines declared"), std::string::npos) << errors();
+  }
+  EXPECT_FALSE(load("{}\n"));
+  EXPECT_NE(errors().find("empty map; expected 'pipelines:' and/or 'resources:'"), std::string::npos);
+}
+
+TEST_F(Pipelines, NamesAreIdentifiers) {
+  for (const char* name : {"\"a b\"", "caf\xC3\xA9", "\"-x\"", "\"\\xFF\"", "\"a\\u0000b\""}) {
+    EXPECT_FALSE(load("pipelines:\n  " + std::string(name) +
+                      ":\n    source: {type: gen}\n    sinks: [{type: null, path: x}]\n"))
+        << name;
+    EXPECT_NE(errors().find("invalid pipeline name"), std::string::npos) << errors();
+    for (const auto& d : diags.items()) EXPECT_TRUE(sluice::valid_utf8(d.format())) << d.format();
+  }
+  EXPECT_FALSE(load(numbered_pipeline(std::string(65, 'a'), 1)));
+  EXPECT_TRUE(load(numbered_pipeline(std::string(64, 'a'), 1))) << errors();
+  EXPECT_TRUE(load(numbered_pipeline("game-api_2", 1))) << errors();
+}
+
+TEST_F(Pipelines, PluginCheckReportsAtTheKey) {
+  EXPECT_FALSE(load(numbered_pipeline("a", -1)));
+  EXPECT_EQ(errors(), "p.yaml:4:30: pipelines.a.sinks[0].n: must not be negative\n");
+  EXPECT_FALSE(load(numbered_pipeline("a", 13)));
+  EXPECT_EQ(errors(), "p.yaml:4:13: pipelines.a.sinks[0]: the plugin's config check failed: unlucky\n");
+}
+
+TEST_F(Pipelines, ClaimsClashAcrossPipelinesAndFiles) {
+  const auto dir = std::filesystem::temp_directory_path() / ("sluice-claims-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "a.yaml") << numbered_pipeline("a", 7);
+  std::ofstream(dir / "b.yaml") << numbered_pipeline("b", 8) +
+                                       "  c:\n    source: {type: gen}\n    sinks: [{type: numbered, n: 7}]\n";
+  Diagnostics d;
+  EXPECT_FALSE(sluice::core::load_config({(dir / "a.yaml").string(), (dir / "b.yaml").string()}, loader, d));
+  ASSERT_EQ(d.items().size(), 1u) << d.format();
+  EXPECT_EQ(d.items()[0].format(), (dir / "b.yaml").string() +
+                                       ":7:30: pipelines.c.sinks[0].n: number 7 is already declared by "
+                                       "pipelines.a.sinks[0].n (" +
+                                       (dir / "a.yaml").string() + ":4:30)");
+  std::filesystem::remove_all(dir);
 }
 
 // ---------------------------------------------------------------- settings

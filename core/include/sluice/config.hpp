@@ -132,6 +132,8 @@ class Config {
 
   /** "file:line:col" of @p key (or of this map when empty), for runtime error messages. */
   std::string where(const std::string& key = {}) const;
+  /** Position of @p key in the interpolated text (of this map when empty or not written there). */
+  YAML::Mark mark(const std::string& key = {}) const;
   /** Key path of this map, e.g. "pipelines.clicks.sinks[0]". */
   const std::string& path() const { return path_; }
   const std::string& file() const { return file_; }

@@ -195,6 +195,38 @@ class Service : public Plugin {
   virtual bool ready() const { return true; }
 };
 
+/**
+ * Where a plugin's factory-side check (PluginDescriptor::check) reports what is
+ * wrong with a config. The host turns each report into a
+ * `file:line:col: key path: message` diagnostic, the same one for
+ * `sluice validate`, `sluice run` and a reload, which all refuse the config.
+ */
+class ConfigIssues {
+ public:
+  virtual ~ConfigIssues() = default;
+  /**
+   * Reports that @p key of @p at (the map @p at itself when empty) is wrong;
+   * @p message says why and what is expected. @p at is the checked Config or one
+   * of its child() / children().
+   */
+  virtual void error(const Config& at, const std::string& key, std::string message) = 0;
+  /**
+   * Claims @p what for this component, e.g. "route POST /clicks on 0.0.0.0:5000":
+   * a second claim of the same text by any component of the run (every file and
+   * pipeline) is an error at @p key of the second, naming the first.
+   */
+  virtual void claim(const Config& at, const std::string& key, std::string what) = 0;
+};
+
+/**
+ * A factory-side check: every rule of a config that needs nothing from the
+ * outside world (cross-field rules, regexes, addresses, templates). It gets the
+ * config validated against the schema, defaults filled, and reports to
+ * @p issues; it must not throw (a throw is reported as an error of the
+ * component). The constructor then only acquires resources.
+ */
+using ConfigCheck = void (*)(const Config& config, ConfigIssues& issues);
+
 /** Kinds of plugins. */
 enum class PluginKind : std::uint32_t { Source = 1, Transform = 2, Sink = 3, Service = 4, Resource = 5 };
 const char* to_string(PluginKind kind) noexcept;
@@ -207,9 +239,14 @@ struct PluginDescriptor {
   const char* description;  ///< one line
   const char* docs;         ///< Markdown: longer documentation, examples
   const Schema& (*schema)();
-  /** Creates an instance; throws std::exception with a clear message on bad config. */
+  /**
+   * Creates an instance from a config that passed check(); throws std::exception
+   * with a clear message when a resource cannot be acquired.
+   */
   Plugin* (*create)(PluginContext& ctx, const Config& config);
   void (*destroy)(Plugin* instance) noexcept;
+  /** Called by validate, run and reload before anything is created; nullptr: nothing to check. */
+  ConfigCheck check;
 };
 
 /** What `sluice_plugin_library` returns. Field order of the first three is frozen forever. */
@@ -222,10 +259,21 @@ struct LibraryDescriptor {
   const PluginDescriptor* plugins;
 };
 
-/** Helper: a PluginDescriptor for class @p T constructible as T(PluginContext&, const Config&). */
+/** True when @p T has `static void check(const Config&, ConfigIssues&)`. */
+template <typename T>
+concept HasConfigCheck = requires(const Config& config, ConfigIssues& issues) {
+  T::check(config, issues);
+};
+
+/**
+ * Helper: a PluginDescriptor for class @p T constructible as T(PluginContext&, const Config&);
+ * its static `T::check(const Config&, ConfigIssues&)`, when it has one, becomes the descriptor's check.
+ */
 template <typename T>
 PluginDescriptor describe(PluginKind kind, const char* name, const char* description, const char* docs,
                           const Schema& (*schema)()) {
+  ConfigCheck check = nullptr;
+  if constexpr (HasConfigCheck<T>) check = &T::check;
   return PluginDescriptor{
       sizeof(PluginDescriptor),
       kind,
@@ -235,6 +283,7 @@ PluginDescriptor describe(PluginKind kind, const char* name, const char* descrip
       schema,
       [](PluginContext& ctx, const Config& config) -> Plugin* { return new T(ctx, config); },
       [](Plugin* p) noexcept { delete p; },
+      check,
   };
 }
 

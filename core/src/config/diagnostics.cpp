@@ -2,6 +2,8 @@
 // to them: "file:line:col: path: message".
 #include "config/diagnostics.hpp"
 
+#include "sluice/event.hpp"
+
 namespace sluice::core {
 
 std::string Diagnostic::format() const {
@@ -32,6 +34,12 @@ void Diagnostics::add(std::string file, const YAML::Mark& mark, std::string path
   }
   d.path = std::move(path);
   d.message = std::move(message);
+  add(std::move(d));
+}
+
+void Diagnostics::add(Diagnostic d) {
+  for (std::string* text : {&d.file, &d.path, &d.message})
+    if (!valid_utf8(*text)) *text = safe_utf8(*text);
   items_.push_back(std::move(d));
 }
 

@@ -21,7 +21,8 @@ struct Diagnostic {
 class Diagnostics {
  public:
   void add(std::string file, const YAML::Mark& mark, std::string path, std::string message);
-  void add(Diagnostic d) { items_.push_back(std::move(d)); }
+  /** Keeps @p d with its text made valid UTF-8 (it quotes file bytes), safe to print and put into JSON. */
+  void add(Diagnostic d);
   bool empty() const { return items_.empty(); }
   const std::vector<Diagnostic>& items() const { return items_; }
   /** Every diagnostic formatted, one per line. */

@@ -4,6 +4,7 @@
 #include "config/pipeline_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -93,12 +94,26 @@ std::string where(const YamlSource& src, const YAML::Mark& mark) {
   return out;
 }
 
+/**
+ * Names of pipelines, resources and components are identifiers: they make up
+ * component ids, metric labels, log lines and file names (the default
+ * dead-letter file), so nothing in them needs quoting or escaping anywhere.
+ */
 bool valid_name(const std::string& name) {
-  if (name.empty()) return false;
+  if (name.empty() || name.size() > 64 || name.front() == '-') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return c != '.' && c != '#' && c != '/' && !std::isspace(static_cast<unsigned char>(c)) && c != '"';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
 }
+
+/** Mark of @p key itself in map @p node (a null value has no useful mark of its own). */
+YAML::Mark key_mark(const YAML::Node& node, const std::string& key) {
+  for (const auto& kv : node)
+    if (kv.first.IsScalar() && kv.first.Scalar() == key) return kv.first.Mark();
+  return node.Mark();
+}
+
+const char* const name_rule = "letters, digits, '_' and '-', at most 64, not starting with '-'";
 
 class Loader {
  public:
@@ -117,10 +132,21 @@ class Loader {
                              : "expected a map with 'pipelines:' and/or 'resources:'");
       return;
     }
+    if (root.size() == 0) {
+      s.report(diags_, root.Mark(), "", "empty map; expected 'pipelines:' and/or 'resources:'");
+      return;
+    }
     validate_options(root, file_schema(), s, "", diags_);
     const YAML::Node& croot = root;
     if (YAML::Node r = croot["resources"]; r.IsDefined() && !r.IsNull()) resources(s, r);
-    if (YAML::Node p = croot["pipelines"]; p.IsDefined() && !p.IsNull()) pipelines(s, p);
+    if (YAML::Node p = croot["pipelines"]; p.IsDefined()) {
+      // Written but empty: most likely a pipeline lost its indentation, or a file is half-written.
+      if (p.IsNull() || (p.IsMap() && p.size() == 0))
+        s.report(diags_, p.IsNull() ? key_mark(croot, "pipelines") : p.Mark(), "pipelines",
+                 "no pipelines declared; give at least one (or remove 'pipelines:')");
+      else
+        pipelines(s, p);
+    }
   }
 
   std::optional<ConfigSet> finish(std::size_t diags_before) {
@@ -138,8 +164,7 @@ class Loader {
       const std::string name = kv.first.Scalar();
       const std::string path = "resources." + name;
       if (!valid_name(name)) {
-        s.report(diags_, kv.first.Mark(), path,
-                 "invalid resource name '" + name + "' (no dots, '#', '/' or spaces)");
+        s.report(diags_, kv.first.Mark(), path, "invalid resource name '" + name + "' (" + name_rule + ")");
         continue;
       }
       if (!claim(resource_names_, name, s, kv.first.Mark(), path, "resource")) continue;
@@ -163,8 +188,7 @@ class Loader {
       const std::string name = kv.first.Scalar();
       const std::string path = "pipelines." + name;
       if (!valid_name(name)) {
-        s.report(diags_, kv.first.Mark(), path,
-                 "invalid pipeline name '" + name + "' (no dots, '#', '/' or spaces)");
+        s.report(diags_, kv.first.Mark(), path, "invalid pipeline name '" + name + "' (" + name_rule + ")");
         continue;
       }
       if (!claim(pipeline_names_, name, s, kv.first.Mark(), path, "pipeline")) continue;
@@ -253,7 +277,7 @@ class Loader {
     YAML::Node v = cn["name"];
     if (!v.IsDefined() || v.IsNull()) return std::nullopt;
     if (!v.IsScalar() || !valid_name(v.Scalar())) {
-      s.report(diags_, v.Mark(), path + ".name", "invalid component name (no dots, '#', '/' or spaces)");
+      s.report(diags_, v.Mark(), path + ".name", std::string("invalid component name (") + name_rule + ")");
       return std::nullopt;
     }
     return v.Scalar();
@@ -368,7 +392,41 @@ class Loader {
     if (!own.find("type")) node.remove("type");
     if (!own.find("name")) node.remove("name");
     c.config = Config(node, s.file, path);
-    return true;
+    return checked(s, node, path, c);
+  }
+
+  /** What a plugin's check reports, as diagnostics at positions in the file as written. */
+  class ComponentIssues : public ConfigIssues {
+   public:
+    ComponentIssues(Loader& loader, const YamlSource& s) : loader_(loader), s_(s) {}
+    void error(const Config& at, const std::string& key, std::string message) override {
+      s_.report(loader_.diags_, at.mark(key), key.empty() ? at.path() : join_path(at.path(), key),
+                std::move(message));
+    }
+    void claim(const Config& at, const std::string& key, std::string what) override {
+      const std::string path = key.empty() ? at.path() : join_path(at.path(), key);
+      const YAML::Mark mark = at.mark(key);
+      auto [it, fresh] = loader_.claims_.emplace(what, path + " (" + where(s_, mark) + ")");
+      if (!fresh) s_.report(loader_.diags_, mark, path, what + " is already declared by " + it->second);
+    }
+
+   private:
+    Loader& loader_;
+    const YamlSource& s_;
+  };
+
+  /** Runs the plugin's factory-side check on @p c's config; false when it reported anything. */
+  bool checked(const YamlSource& s, const YAML::Node& node, const std::string& path, const ComponentSpec& c) {
+    const ConfigCheck check = c.plugin->descriptor->check;
+    if (!check) return true;
+    const std::size_t before = diags_.items().size();
+    ComponentIssues issues(*this, s);
+    try {
+      check(c.config, issues);
+    } catch (const std::exception& e) {
+      s.report(diags_, node.Mark(), path, std::string("the plugin's config check failed: ") + e.what());
+    }
+    return diags_.items().size() == before;
   }
 
   const PluginLoader& plugins_;
@@ -376,7 +434,21 @@ class Loader {
   ConfigSet set_;
   std::vector<std::unique_ptr<YamlSource>> sources_;
   std::map<std::string, std::string> pipeline_names_, resource_names_;
+  std::map<std::string, std::string> claims_;  ///< ConfigIssues::claim: what → "path (file:line:col)"
 };
+
+/**
+ * Loads one file. Nothing a file holds may throw out of here (a reload must
+ * keep the running config whatever the new one is): what slips through the
+ * checks is reported as an error of the file.
+ */
+void add_text(Loader& l, const std::string& text, const std::string& file, Diagnostics& diags) {
+  try {
+    l.add_text(text, file);
+  } catch (const std::exception& e) {
+    diags.add(Diagnostic{file, 0, 0, "", std::string("cannot load this file: ") + e.what()});
+  }
+}
 
 }  // namespace
 
@@ -387,7 +459,7 @@ std::optional<ConfigSet> load_config(const std::vector<std::string>& files, cons
   for (const auto& file : files) {
     std::string text;
     if (!read_file(file, text, diags)) continue;
-    l.add_text(text, file);
+    add_text(l, text, file, diags);
   }
   return l.finish(before);
 }
@@ -396,7 +468,7 @@ std::optional<ConfigSet> load_config_text(const std::string& yaml, const std::st
                                           const PluginLoader& loader, Diagnostics& diags) {
   const std::size_t before = diags.items().size();
   Loader l(loader, diags);
-  l.add_text(yaml, name);
+  add_text(l, yaml, name, diags);
   return l.finish(before);
 }
 

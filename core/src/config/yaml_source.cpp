@@ -11,10 +11,13 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
+#include <yaml-cpp/eventhandler.h>
 #include <nlohmann/json.hpp>
 
 #include "config/pipeline_config.hpp"
+#include "sluice/event.hpp"
 #include "sluice/template.hpp"
 
 namespace sluice::core {
@@ -220,15 +223,181 @@ std::string interpolate_env(const std::string& text, const std::string& file, Di
   return interpolate_env(text, file, diags, nullptr);
 }
 
-std::optional<YamlSource> parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags) {
+namespace {
+
+/** Offset of the first byte that is not part of well-formed UTF-8 (only called once valid_utf8 said no). */
+std::size_t first_invalid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t n = 1;
+    while (n <= 4 && !(i + n <= s.size() && valid_utf8(s.substr(i, n)))) ++n;
+    if (n > 4) return i;
+    i += n;
+  }
+  return s.size();
+}
+
+std::string hex_byte(char c) {
+  static const char* digits = "0123456789ABCDEF";
+  const auto b = static_cast<unsigned char>(c);
+  return std::string("0x") + digits[b >> 4] + digits[b & 15];
+}
+
+/** Why a document was refused, and where. */
+struct Refused {
+  YAML::Mark mark;
+  std::string message;
+};
+
+/**
+ * Walks the parser's events before yaml-cpp builds a tree, counting nodes and
+ * depth as if every alias were written out, and throws Refused at the first
+ * bound passed, at an alias that refers to a node containing it (yaml-cpp
+ * would build a cycle, and every walk over it would recurse until the stack
+ * ends), at a value that is not UTF-8 (an escape like "\ud800") and at the
+ * start of a second document.
+ */
+class DocumentBounds : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_)
+      throw Refused{mark,
+                    "a second YAML document starts here; a pipeline file holds one document (split it into "
+                    "files, or remove the '---')"};
+    started_ = true;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (!valid_utf8(value))
+      throw Refused{mark, "this value is not valid UTF-8 once its escapes are read (e.g. a lone \\ud800)"};
+    leaf(mark, anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    for (const Open& o : open_)
+      if (o.anchor == anchor) throw Refused{mark, "this alias refers to a node that contains it (a cycle)"};
+    const Size s = anchor < sizes_.size() ? sizes_[anchor] : Size{1, 0};
+    count(mark, s.nodes, true);
+    if (open_.size() + s.depth > kMaxYamlDepth)
+      throw Refused{mark, "this alias nests the document more than " + std::to_string(kMaxYamlDepth) +
+                              " maps and lists deep"};
+    child(s);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    start(mark, anchor);
+  }
+  void OnSequenceEnd() override { end(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    start(mark, anchor);
+  }
+  void OnMapEnd() override { end(); }
+
+ private:
+  /** A subtree as written out: its nodes, and its levels of maps and lists (0 for a scalar). */
+  struct Size {
+    std::size_t nodes;
+    std::size_t depth;
+  };
+  struct Open {
+    YAML::anchor_t anchor;
+    Size size;
+  };
+
+  void count(const YAML::Mark& mark, std::size_t nodes, bool alias) {
+    total_ += nodes;  // never overflows: every size recorded is at most the bound
+    if (total_ <= kMaxYamlNodes) return;
+    throw Refused{mark, alias ? "aliases expand the document past " + std::to_string(kMaxYamlNodes) +
+                                    " nodes (an alias bomb?)"
+                              : "the document has more than " + std::to_string(kMaxYamlNodes) + " nodes"};
+  }
+  void remember(YAML::anchor_t anchor, Size s) {
+    if (anchor == YAML::NullAnchor) return;
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, Size{1, 0});
+    sizes_[anchor] = s;
+  }
+  void child(Size s) {
+    if (open_.empty()) return;
+    Size& parent = open_.back().size;
+    parent.nodes += s.nodes;
+    parent.depth = std::max(parent.depth, s.depth + 1);
+  }
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    count(mark, 1, false);
+    remember(anchor, Size{1, 0});
+    child(Size{1, 0});
+  }
+  void start(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    count(mark, 1, false);
+    if (open_.size() + 1 > kMaxYamlDepth)
+      throw Refused{mark, "maps and lists are nested more than " + std::to_string(kMaxYamlDepth) + " deep"};
+    open_.push_back(Open{anchor, Size{1, 1}});
+  }
+  void end() {
+    if (open_.empty()) return;
+    const Open o = open_.back();
+    open_.pop_back();
+    remember(o.anchor, o.size);
+    child(o.size);
+  }
+
+  bool started_ = false;
+  std::size_t total_ = 0;
+  std::vector<Open> open_;
+  std::vector<Size> sizes_;  ///< by anchor id (yaml-cpp numbers anchors from 1)
+};
+
+std::string size_limit_text() {
+  return std::to_string(kMaxYamlBytes / 1024) + " KiB";
+}
+
+}  // namespace
+
+std::optional<YamlSource> parse_yaml(const std::string& file_text, const std::string& file,
+                                     Diagnostics& diags) {
   YamlSource src;
   src.file = file;
-  src.map = SourceMap(text);
+  // A byte order mark is no content, and editors do not count it as a column either.
+  static constexpr std::string_view bom = "\xEF\xBB\xBF";
+  const std::string_view text =
+      std::string_view(file_text).substr(std::string_view(file_text).rfind(bom, 0) == 0 ? bom.size() : 0);
+  src.map = SourceMap(std::string(text));
+  auto refuse_at = [&](std::pair<int, int> at, std::string message) {
+    diags.add(Diagnostic{file, at.first, at.second, "", std::move(message)});
+    return std::nullopt;
+  };
+  if (text.size() > kMaxYamlBytes)
+    return refuse_at(src.map.locate_input(kMaxYamlBytes), "the file is " + std::to_string(text.size()) +
+                                                              " bytes; a pipeline file may have at most " +
+                                                              size_limit_text());
+  if (!valid_utf8(text)) {
+    const std::size_t at = first_invalid_utf8(text);
+    return refuse_at(src.map.locate_input(at),
+                     "invalid UTF-8 (byte " + hex_byte(text[at]) +
+                         "); pipeline files must be UTF-8 (was it saved as Latin-1?)");
+  }
   const std::size_t before = diags.items().size();
-  src.text = interpolate_env(text, file, diags, &src.map);
+  src.text = interpolate_env(std::string(text), file, diags, &src.map);
   if (diags.items().size() != before) return std::nullopt;
+  if (src.text.size() > kMaxYamlBytes)
+    return refuse_at(src.map.locate_offset(kMaxYamlBytes),
+                     "with ${ENV} substituted, the file passes " + size_limit_text());
+  if (!valid_utf8(src.text))
+    return refuse_at(src.map.locate_offset(first_invalid_utf8(src.text)),
+                     "the environment variable substituted here is not valid UTF-8");
   try {
+    {
+      std::istringstream in(src.text);
+      YAML::Parser parser(in);
+      DocumentBounds bounds;
+      if (parser.HandleNextDocument(bounds)) parser.HandleNextDocument(bounds);
+    }
     src.root = YAML::Load(src.text);
+  } catch (const Refused& r) {
+    src.report(diags, r.mark, "", r.message);
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     src.report(diags, e.mark, "", "YAML syntax error: " + e.msg);
     return std::nullopt;

@@ -60,13 +60,26 @@ struct YamlSource {
   void report(Diagnostics& diags, const YAML::Mark& mark, std::string path, std::string message) const;
 };
 
+/**
+ * Bounds of a YAML file, so that no file can make the loader take much time or
+ * memory: yaml-cpp builds an alias as a node shared with its anchor, and every
+ * walk over the tree (validation, fingerprints) then visits it once per use, so
+ * a few lines of nested aliases (the "billion laughs") would be visited 10^9
+ * times. The nodes are counted as if every alias were written out.
+ */
+inline constexpr std::size_t kMaxYamlBytes = 1 << 20;  ///< size of a file, before and after ${ENV}
+inline constexpr std::size_t kMaxYamlNodes = 100000;   ///< nodes, aliases expanded
+inline constexpr std::size_t kMaxYamlDepth = 64;       ///< nesting of maps and lists, aliases expanded
+
 /** Interpolates ${ENV} in @p text, recording positions into @p map when given. */
 std::string interpolate_env(const std::string& text, const std::string& file, Diagnostics& diags,
                             SourceMap* map);
 
 /**
- * Interpolates and parses @p text. A YAML syntax error is reported with its
- * position; nullopt then, or when interpolation failed.
+ * Interpolates and parses @p text: one UTF-8 document (a leading byte order
+ * mark is skipped) within the bounds above. A YAML syntax error, invalid UTF-8,
+ * a second document or a bound passed is reported with its position; nullopt
+ * then, or when interpolation failed.
  */
 std::optional<YamlSource> parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags);
 

@@ -365,11 +365,11 @@ YAML::Node Config::node(const std::string& key) const {
   return v.IsDefined() ? v : YAML::Node();
 }
 
-std::string Config::where(const std::string& key) const {
+YAML::Mark Config::mark(const std::string& key) const {
   YAML::Mark mark = node_.Mark();
   if (!key.empty() && node_.IsMap()) {
     for (const auto& kv : node_) {
-      if (kv.first.Scalar() == key) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == key) {
         // Nodes made by validation (defaults) carry a zero or null mark, not a
         // position in the file; keep the map's then.
         const YAML::Mark& m = kv.first.Mark();
@@ -378,12 +378,17 @@ std::string Config::where(const std::string& key) const {
       }
     }
   }
+  return mark;
+}
+
+std::string Config::where(const std::string& key) const {
+  const YAML::Mark m = mark(key);
   std::string out = file_;
-  if (!mark.is_null() && mark.line >= 0) {
+  if (!m.is_null() && m.line >= 0) {
     out += ':';
-    out += std::to_string(mark.line + 1);
+    out += std::to_string(m.line + 1);
     out += ':';
-    out += std::to_string(mark.column + 1);
+    out += std::to_string(m.column + 1);
   }
   return out;
 }

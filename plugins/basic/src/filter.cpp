@@ -28,6 +28,8 @@ Op parse_op(const std::string& s, const std::string& where) {
   throw std::runtime_error(where + ": unknown op '" + s + "'; expected ==, !=, <, <=, >, >=, exists, not_exists, in, not_in, regex");
 }
 
+constexpr auto regex_flags = std::regex::ECMAScript | std::regex::optimize;
+
 /** Numbers compare as numbers (int and float alike); everything else by JSON equality / string order. */
 int compare(const sluice::Json& a, const sluice::Json& b, bool& comparable) {
   comparable = true;
@@ -60,18 +62,7 @@ class Filter : public sluice::Transform {
       if (!field) throw std::runtime_error(c.where("field") + ": " + err);
       Condition cond{*field, parse_op(c.str("op"), c.where("op")), nullptr, std::nullopt};
       if (c.has("value")) cond.value = yaml_to_json(c.node("value"));
-      bool needs_value = cond.op != Op::Exists && cond.op != Op::NotExists;
-      if (needs_value && !c.has("value")) throw std::runtime_error(c.where() + ": op '" + c.str("op") + "' needs a value");
-      if ((cond.op == Op::In || cond.op == Op::NotIn) && !cond.value.is_array())
-        throw std::runtime_error(c.where("value") + ": op '" + c.str("op") + "' needs a list");
-      if (cond.op == Op::Regex) {
-        if (!cond.value.is_string()) throw std::runtime_error(c.where("value") + ": regex must be a string");
-        try {
-          cond.re.emplace(cond.value.get<std::string>(), std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& e) {
-          throw std::runtime_error(c.where("value") + ": invalid regex: " + e.what());
-        }
-      }
+      if (cond.op == Op::Regex) cond.re.emplace(cond.value.get<std::string>(), regex_flags);
       conditions_.push_back(std::move(cond));
     }
   }
@@ -174,6 +165,28 @@ const char* const filter_docs =
     "Keeps (or drops) events matching conditions. Dropped events count as delivered; events whose payload is not "
     "JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n  - type: filter\n    conditions:\n      - {field: "
     "event_type, op: in, value: [purchase_sword, purchase_knife]}\n```\n";
+
+void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+  for (const sluice::Config& c : cfg.children("conditions")) {
+    const std::string op = c.str("op");
+    const sluice::Json value = c.has("value") ? yaml_to_json(c.node("value")) : sluice::Json();
+    if (op != "exists" && op != "not_exists" && !c.has("value")) {
+      issues.error(c, "", "op '" + op + "' needs a value");
+    } else if ((op == "in" || op == "not_in") && !value.is_array()) {
+      issues.error(c, "value", "op '" + op + "' needs a list");
+    } else if (op == "regex") {
+      if (!value.is_string()) {
+        issues.error(c, "value", "regex must be a string");
+        continue;
+      }
+      try {
+        const std::regex re(value.get<std::string>(), regex_flags);
+      } catch (const std::regex_error& e) {
+        issues.error(c, "value", std::string("invalid regex: ") + e.what());
+      }
+    }
+  }
+}
 
 sluice::Plugin* make_filter(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Filter(ctx, cfg); }
 

@@ -125,7 +125,6 @@ class Generate : public sluice::Source {
             ctx.metrics().counter("sluice_generate_acknowledged_total",
                                   "Generated events whose acknowledgement completed as delivered")) {
     prototype_ = cfg.has("template") ? yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
-    if (!prototype_.is_object()) throw std::runtime_error(cfg.where("template") + ": template must be a map");
     std::vector<std::string> path;
     collect_leaves(prototype_, path, leaves_);
     compile_text();
@@ -341,6 +340,39 @@ const char* const generate_docs =
     "```yaml\nsource:\n  type: generate\n  count: 1000\n  rate: 100\n  template: {user_id: "
     "\"{random_int:1:1000}\", "
     "item_id: \"{random_int:1:5000}\"}\n```\n";
+
+namespace {
+
+/** True when a key or string of @p j holds \x01 or \x02, the markers compile_text() puts into the text. */
+bool has_marker_bytes(const sluice::Json& j) {
+  auto bad = [](const std::string& s) { return s.find_first_of("\x01\x02") != std::string::npos; };
+  if (j.is_string()) return bad(j.get_ref<const std::string&>());
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (bad(it.key()) || has_marker_bytes(it.value())) return true;
+  } else if (j.is_array()) {
+    for (const auto& v : j)
+      if (has_marker_bytes(v)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void check_generate(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+  if (!cfg.has("template")) return;
+  const sluice::Json prototype = yaml_to_json(cfg.node("template"));
+  if (!prototype.is_object()) return issues.error(cfg, "template", "template must be a map");
+  if (has_marker_bytes(prototype))
+    return issues.error(cfg, "template", "control characters \\x01 and \\x02 are not allowed in it");
+  try {
+    std::vector<std::string> path;
+    std::vector<Leaf> leaves;
+    collect_leaves(prototype, path, leaves);
+  } catch (const std::runtime_error& e) {
+    issues.error(cfg, "template", e.what());
+  }
+}
 
 sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) {
   return new Generate(ctx, cfg);

@@ -1,5 +1,5 @@
 #pragma once
-// The basic family's plugins: factories, schema tables and docs, one trio per plugin.
+// The basic family's plugins: factories, factory-side checks, schema tables and docs.
 #include <sluice/sdk.hpp>
 
 #include "generate.hpp"
@@ -8,7 +8,8 @@ namespace sluice_basic {
 #define SLUICE_BASIC_PLUGIN(NAME)                                                  \
   const sluice::Schema& NAME##_schema();                                          \
   extern const char* const NAME##_docs;                                           \
-  sluice::Plugin* make_##NAME(sluice::PluginContext& ctx, const sluice::Config& cfg);
+  sluice::Plugin* make_##NAME(sluice::PluginContext& ctx, const sluice::Config& cfg); \
+  void check_##NAME(const sluice::Config& cfg, sluice::ConfigIssues& issues);
 SLUICE_BASIC_PLUGIN(stdin)
 SLUICE_BASIC_PLUGIN(stdout)
 SLUICE_BASIC_PLUGIN(null)

@@ -24,8 +24,6 @@ class Remap : public sluice::Transform {
  public:
   Remap(sluice::PluginContext& ctx, const sluice::Config& cfg) : ctx_(ctx) {
     for (const sluice::Config& op : cfg.children("operations")) {
-      int given = op.has("set") + op.has("rename") + op.has("delete") + op.has("copy");
-      if (given != 1) throw std::runtime_error(op.where() + ": each operation is exactly one of set, rename, delete, copy");
       if (op.has("set")) {
         for (const auto& kv : op.node("set")) {
           Operation o{Operation::Set, field(kv.first.as<std::string>(), op.where("set")), std::nullopt,
@@ -119,6 +117,56 @@ const char* const remap_docs =
     "Edits events in place. Events whose payload is not JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n"
     "  - type: remap\n    operations:\n      - copy: {meta.key: user_id}\n      - rename: {itemId: item_id}\n"
     "      - delete: [debug]\n      - set: {source: web}\n```\n";
+
+namespace {
+
+void check_field(const sluice::Config& op, const std::string& key, const YAML::Node& n,
+                 sluice::ConfigIssues& issues) {
+  std::string err;
+  if (!n.IsScalar())
+    issues.error(op, key, "expected a field reference, got a " + std::string(n.IsMap() ? "map" : "list"));
+  else if (!sluice::FieldPath::parse(n.Scalar(), &err))
+    issues.error(op, key, "'" + n.Scalar() + "': " + err);
+}
+
+}  // namespace
+
+void check_remap(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+  for (const sluice::Config& op : cfg.children("operations")) {
+    const int given = op.has("set") + op.has("rename") + op.has("delete") + op.has("copy");
+    if (given != 1) {
+      issues.error(op, "", "each operation is exactly one of set, rename, delete, copy");
+      continue;
+    }
+    for (const char* key : {"set", "rename", "copy"}) {
+      if (!op.has(key)) continue;
+      const YAML::Node map = op.node(key);
+      if (!map.IsMap()) {
+        issues.error(op, key, std::string("expected a map of ") + (key[0] == 's' ? "field → value" : "from → to"));
+        continue;
+      }
+      for (const auto& kv : map) {
+        check_field(op, key, kv.first, issues);
+        if (key[0] != 's') {
+          check_field(op, key, kv.second, issues);
+          continue;
+        }
+        const sluice::Json value = yaml_to_json(kv.second);
+        std::string err;
+        if (value.is_string() && value.get<std::string>().find('{') != std::string::npos &&
+            !sluice::Template::parse(value.get<std::string>(), &err))
+          issues.error(op, key, err);
+      }
+    }
+    if (op.has("delete")) {
+      const YAML::Node del = op.node("delete");
+      if (del.IsSequence())
+        for (const auto& f : del) check_field(op, "delete", f, issues);
+      else
+        check_field(op, "delete", del, issues);
+    }
+  }
+}
 
 sluice::Plugin* make_remap(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Remap(ctx, cfg); }
 

@@ -68,8 +68,6 @@ class Stdout : public sluice::Sink {
   Stdout(sluice::PluginContext&, const sluice::Config& cfg)
       : stream_(cfg.str("stream") == "stderr" ? stderr : stdout) {
     if (cfg.str("format") == "template") {
-      if (!cfg.has("template") || cfg.str("template").empty())
-        throw std::runtime_error(cfg.where() + ": format template needs a `template`");
       std::string err;
       auto t = sluice::Template::parse(cfg.str("template"), &err);
       if (!t) throw std::runtime_error(cfg.where("template") + ": " + err);
@@ -167,6 +165,11 @@ const sluice::Schema& null_schema() {
   return s;
 }
 const char* const null_docs = "Counts events (`sluice_null_events_total`) and discards them; for benchmarks.";
+
+void check_stdout(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+  if (cfg.str("format") == "template" && (!cfg.has("template") || cfg.str("template").empty()))
+    issues.error(cfg, "format", "format template needs a `template`");
+}
 
 sluice::Plugin* make_stdin(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdin(ctx, cfg); }
 sluice::Plugin* make_stdout(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdout(ctx, cfg); }

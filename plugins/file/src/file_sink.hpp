@@ -27,6 +27,8 @@ class FileSink : public Sink {
   void flush(std::chrono::milliseconds deadline) override;
   void reopen() override;
   static const Schema& schema();
+  /** The factory-side check of a config (file_config.cpp). */
+  static void check(const Config& config, ConfigIssues& issues);
 
  private:
   enum class Format { Template, Columns, Json };

@@ -159,10 +159,8 @@ Auth load_auth(const Config& c) {
   Auth a;
   const std::string type = c.str("type");
   a.kind = type == "basic" ? Auth::Kind::Basic : Auth::Kind::Bearer;
-  int given = 0;
   if (c.has("token")) {
     a.secret = c.str("token");
-    ++given;
   }
   if (c.has("token_env")) {
     const std::string name = c.str("token_env");
@@ -171,7 +169,6 @@ Auth load_auth(const Config& c) {
       throw std::runtime_error(c.where("token_env") + ": auth.token_env: environment variable " + name +
                                " is not set or empty");
     a.secret = v;
-    ++given;
   }
   if (c.has("token_file")) {
     const std::string path = c.str("token_file");
@@ -180,14 +177,10 @@ Auth load_auth(const Config& c) {
     std::stringstream ss;
     ss << in.rdbuf();
     a.secret = trim_copy(ss.str());
-    ++given;
   }
-  if (given != 1)
-    throw std::runtime_error(c.where() + ": auth: give exactly one of token, token_env, token_file");
   if (a.secret.empty()) throw std::runtime_error(c.where() + ": auth: the token is empty");
   const std::string realm = c.str("realm");
   if (a.kind == Auth::Kind::Basic) {
-    if (!c.has("username")) throw std::runtime_error(c.where() + ": auth: type basic needs `username`");
     a.username = c.str("username");
     a.challenge = "Basic realm=\"" + realm + "\", charset=\"UTF-8\"";
   } else {
@@ -721,8 +714,6 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
   s.server.header_timeout = config.duration("header_timeout");
   s.server.read_timeout = config.duration("read_timeout");
   s.server.keep_alive_timeout = config.duration("keep_alive_timeout");
-  if (config.has("tls_certificate") != config.has("tls_private_key"))
-    throw std::runtime_error(config.where() + ": tls_certificate and tls_private_key go together");
   if (config.has("tls_certificate")) {
     s.server.tls_certificate = config.str("tls_certificate");
     s.server.tls_private_key = config.str("tls_private_key");
@@ -748,8 +739,6 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
   for (const Config& rc : config.children("routes")) {
     auto r = std::make_shared<Route>();
     r->path = rc.str("path");
-    if (r->path.empty() || r->path.front() != '/')
-      throw std::runtime_error(rc.where("path") + ": path must start with '/', got '" + r->path + "'");
     r->method = rc.str("method");
     if (rc.has("body")) {
       r->body = *parse_body_mode(rc.str("body"));
@@ -780,10 +769,6 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
     }
     r->answer_on_ack = rc.str("answer") == "ack";
     r->auth = rc.has("auth") ? load_auth(rc.child("auth")) : default_auth;
-    for (const auto& other : s.routes)
-      if (other->method == r->method && other->path == r->path)
-        throw std::runtime_error(rc.where("path") + ": route " + r->method + " " + r->path +
-                                 " is declared twice in this source");
     s.routes.push_back(std::move(r));
   }
 

@@ -21,6 +21,8 @@ class HttpSource : public Source {
   ~HttpSource() override;
   void run(SourceContext& ctx) override;
   static const Schema& schema();
+  /** The factory-side check of a config (http_config.cpp). */
+  static void check(const Config& config, ConfigIssues& issues);
 
  private:
   PluginContext& ctx_;

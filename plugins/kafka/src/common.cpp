@@ -33,7 +33,7 @@ SchemaBuilder& add_brokers_option(SchemaBuilder&& builder) {
           "cluster.");
 }
 
-Brokers resolve_brokers(const Config& config, Logger& log) {
+std::vector<std::string> broker_entries(const Config& config) {
   // `brokers` is a StringList: "a:9092,b:9092" arrives as one entry, a YAML list as several.
   std::vector<std::string> parts;
   for (const auto& entry : config.strings("brokers")) {
@@ -41,7 +41,11 @@ Brokers resolve_brokers(const Config& config, Logger& log) {
     for (std::string item; std::getline(ss, item, ',');)
       if (auto t = trim(item); !t.empty()) parts.push_back(std::move(t));
   }
-  if (parts.empty()) throw std::runtime_error(config.where("brokers") + ": brokers: the list is empty");
+  return parts;
+}
+
+Brokers resolve_brokers(const Config& config, Logger& log) {
+  const std::vector<std::string> parts = broker_entries(config);
   Brokers b;
   if (parts.size() == 1 && parts[0] == "embedded") {
     b.embedded = EmbeddedCluster::acquire(log);
@@ -49,9 +53,6 @@ Brokers resolve_brokers(const Config& config, Logger& log) {
     return b;
   }
   for (const auto& p : parts) {
-    if (p == "embedded")
-      throw std::runtime_error(config.where("brokers") +
-                               ": brokers: `embedded` cannot be mixed with other brokers");
     if (!b.bootstrap.empty()) b.bootstrap += ',';
     b.bootstrap += p;
   }

@@ -69,7 +69,10 @@ struct Brokers {
 /** Declares the `brokers` option, the same for every Kafka plugin. */
 SchemaBuilder& add_brokers_option(SchemaBuilder&& builder);
 
-/** Resolves the `brokers` option (acquiring the embedded cluster when asked for). */
+/** The entries of the `brokers` option: a list, comma-separated strings, or both. */
+std::vector<std::string> broker_entries(const Config& config);
+
+/** Resolves the `brokers` option (acquiring the embedded cluster when asked for); checked before. */
 Brokers resolve_brokers(const Config& config, Logger& log);
 
 /** Applies every `rdkafka.*` option of @p config to @p conf (they win over sluice's own settings). */

@@ -182,14 +182,9 @@ KafkaSink::KafkaSink(PluginContext& ctx, const Config& config)
   const std::string p = config.str("payload");
   payload_ = p == "raw" ? Payload::Raw : p == "template" ? Payload::Template : Payload::Json;
   if (payload_ == Payload::Template) {
-    if (!config.has("template"))
-      throw std::runtime_error(config.where("payload") + ": payload: template needs the `template` option");
     template_ = parse("template");
   }
   message_timeout_ = config.duration("message_timeout");
-  if (config.boolean("idempotence") && config.str("acks") != "all")
-    throw std::runtime_error(config.where("acks") +
-                             ": acks: idempotence needs acks: all (or set idempotence: false)");
   if (brokers_.embedded && topic_.is_literal())
     brokers_.embedded->ensure_topic(ctx.log(), topic_.render(Event{}));
   producer_ = make_producer();

@@ -27,6 +27,8 @@ class KafkaSink : public Sink, public ClientBase {
   void write_async(Batch& batch, WriteCompletion done) override;
   void flush(std::chrono::milliseconds deadline) override;
   static const Schema& schema();
+  /** The factory-side check of a config (kafka_config.cpp). */
+  static void check(const Config& config, ConfigIssues& issues);
 
   /** One write: counts the delivery reports of its messages. */
   struct WriteState;

@@ -101,13 +101,11 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   const std::string where = config.where();
   brokers_ = resolve_brokers(config, ctx.log());
   topics_ = config.strings("topics");
-  if (topics_.empty()) throw std::runtime_error(config.where("topics") + ": topics: the list is empty");
   const std::string p = config.str("payload");
   payload_ = p == "text" ? Payload::Text : p == "raw" ? Payload::Raw : Payload::Json;
   batch_size_ = static_cast<std::size_t>(config.integer("batch_size"));
   drain_timeout_ = config.duration("drain_timeout");
   const std::string group = config.str("group");
-  if (group.empty()) throw std::runtime_error(config.where("group") + ": group: must not be empty");
 
   auto conf = new_conf();
   route_logs(conf.get(), this);

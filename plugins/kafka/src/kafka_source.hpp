@@ -21,6 +21,8 @@ class KafkaSource : public Source, public ClientBase {
   void run(SourceContext& ctx) override;
   void stop() override;
   static const Schema& schema();
+  /** The factory-side check of a config (kafka_config.cpp). */
+  static void check(const Config& config, ConfigIssues& issues);
 
  private:
   enum class Payload { Json, Text, Raw };
