@@ -228,3 +228,24 @@ TEST(Http1Parser, MalformedChunkedFraming) {
   EXPECT_EQ(decode_in_pieces("3\r\nabc\r\n0\r\n" + std::string(9000, 'x'), 1024, body, used, rng),
             ChunkedDecoder::State::Malformed);
 }
+
+TEST(Http1Parser, ChunkedFramingNeedsCrlfNotABareLf) {
+  // A bare LF after a size, after data or in the trailers: parsers that differ here let one
+  // request be read as two behind a proxy, so sluice refuses it (the head may use bare LFs).
+  std::mt19937 rng(3);
+  std::string body;
+  std::size_t used = 0;
+  for (const char* bad : {"3\nabc\r\n0\r\n\r\n", "3\r\nabc\n0\r\n\r\n", "3\r\nabc\r\n0\n\r\n",
+                          "3\r\nabc\r\n0\r\n\n", "1\r\n\r\n0\r\n\r\n"}) {
+    EXPECT_EQ(decode_in_pieces(bad, 1024, body, used, rng), ChunkedDecoder::State::Malformed) << bad;
+  }
+}
+
+TEST(Http1Parser, AByteOtherThanCrAfterChunkDataIsRefusedAtOnce) {
+  ChunkedDecoder d(1024);
+  std::string body;
+  std::size_t used = 0;
+  EXPECT_EQ(d.feed("3\r\nabcX", body, used), ChunkedDecoder::State::Malformed);
+  ChunkedDecoder waits(1024);
+  EXPECT_EQ(waits.feed("3\r\nabc\r", body, used), ChunkedDecoder::State::NeedMore);
+}

@@ -293,16 +293,24 @@ struct LaterAnswers {
   }
 };
 
-std::string read_until_closed(Poco::Net::StreamSocket& s, std::size_t want = std::string::npos) {
+/** Reads until the server closes (@p closed: true), @p want bytes came, or the socket's timeout. */
+std::string read_until_closed(Poco::Net::StreamSocket& s, std::size_t want = std::string::npos,
+                              bool* closed = nullptr) {
   std::string out;
   std::vector<char> buf(65536);
+  if (closed) *closed = false;
   try {
     while (out.size() < want) {
       const int n = s.receiveBytes(buf.data(), static_cast<int>(buf.size()));
-      if (n <= 0) break;
+      if (n <= 0) {
+        if (closed) *closed = true;
+        break;
+      }
       out.append(buf.data(), static_cast<std::size_t>(n));
     }
+  } catch (const Poco::TimeoutException&) {
   } catch (const Poco::Exception&) {
+    if (closed) *closed = true;  // reset: closed too
   }
   return out;
 }
@@ -504,9 +512,16 @@ TEST(HttpServers, Http10ClosesAndIdleKeepAliveConnectionsAreClosed) {
   EXPECT_NE(r10.find("Connection: close\r\n"), std::string::npos);
 
   auto idle = connect_to(reg->bound_address());
+  idle.setReceiveTimeout(Poco::Timespan(2, 0));  // keep_alive_timeout is 300 ms: 2 s is plenty
   send_text(idle, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
   // Answered and kept open, then closed by the server once idle past keep_alive_timeout.
-  const std::string r11 = read_until_closed(idle);
+  bool closed = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string r11 = read_until_closed(idle, std::string::npos, &closed);
+  EXPECT_TRUE(closed)
+      << "the idle keep-alive connection was still open after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+      << " ms";
   EXPECT_EQ(r11.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r11;
   EXPECT_NE(r11.find("Connection: Keep-Alive\r\n"), std::string::npos);
 }

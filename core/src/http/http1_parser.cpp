@@ -240,6 +240,10 @@ int parse_head(std::string_view text, RequestHead& h, std::string& error, const 
   return 0;
 }
 
+// A bare LF ends a line of the head (RFC 9112 2.2 allows it), but not of chunked framing:
+// parsers that differ there let one request be read as two ("funky chunks" smuggling).
+constexpr const char* kBareLf = "chunked framing lines must end with CRLF";
+
 ChunkedDecoder::State ChunkedDecoder::fail(std::string why) {
   error_ = std::move(why);
   final_ = State::Malformed;
@@ -260,7 +264,8 @@ bool ChunkedDecoder::take_line(std::string_view in, std::size_t& pos, std::size_
     return false;
   }
   pos = lf + 1;
-  if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+  crlf_ = !line_.empty() && line_.back() == '\r';
+  if (crlf_) line_.pop_back();
   return true;
 }
 
@@ -276,6 +281,7 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view in, std::string& bod
           if (too_long) return fail("chunk size line too long");
           break;
         }
+        if (!crlf_) return fail(kBareLf);
         const std::string_view l = line_;
         for (const char c : l)
           if (!is_value_byte(static_cast<unsigned char>(c)))
@@ -318,10 +324,11 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view in, std::string& bod
       }
       case Step::DataEnd:
         if (!take_line(in, pos, 0, too_long)) {
-          if (too_long) return fail("chunk data not followed by CRLF");
+          // Only a CR may wait for its LF: any other byte after the data is wrong already.
+          if (too_long || (!line_.empty() && line_ != "\r")) return fail("chunk data not followed by CRLF");
           break;
         }
-        if (!line_.empty()) return fail("chunk data not followed by CRLF");
+        if (!line_.empty() || !crlf_) return fail("chunk data not followed by CRLF");
         step_ = Step::Size;
         break;
       case Step::Trailer: {
@@ -330,6 +337,7 @@ ChunkedDecoder::State ChunkedDecoder::feed(std::string_view in, std::string& bod
         trailer_bytes_ += pos - before;
         if (too_long || trailer_bytes_ > limits_.max_trailer) return fail("trailer section too large");
         if (!whole) break;
+        if (!crlf_) return fail(kBareLf);
         if (line_.empty()) {
           step_ = Step::Done;
           break;

@@ -7,8 +7,8 @@
 // (request smuggling behind a proxy): one Host, no whitespace before a colon,
 // token characters only in names and methods, no control bytes in values, one
 // Content-Length of digits only, Transfer-Encoding only `chunked` and never
-// with Content-Length, chunk sizes bounded. Every message it returns is
-// valid UTF-8 and names no more of the client's bytes than needed.
+// with Content-Length, chunk sizes bounded, CRLF (never a bare LF) in chunked framing. Every message it
+// returns is valid UTF-8 and names no more of the client's bytes than needed.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -99,7 +99,8 @@ class ChunkedDecoder {
   State final_ = State::NeedMore;
   std::uint64_t remaining_ = 0;  ///< data bytes left of the current chunk
   std::size_t trailer_bytes_ = 0;
-  std::string line_;  ///< the line being read, across feeds
+  std::string line_;   ///< the line being read, across feeds
+  bool crlf_ = false;  ///< the last line taken ended with CRLF
   std::string error_;
 };
 
