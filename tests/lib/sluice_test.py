@@ -6,6 +6,7 @@ prints it and exits 1. Nothing is skipped: a missing prerequisite fails.
 """
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,14 +28,24 @@ def check(cond, message):
 
 
 def run(main):
-    """Runs @main(env), prints PASS/FAIL with the wall time, exits accordingly."""
+    """Runs @main(env), prints PASS/FAIL with the wall time, exits accordingly. The test's temporary
+    directory is removed either way (SLUICE_KEEP_TMP=1 keeps it, and says where, for a look after a
+    failure); logs a failing test needs are printed before that."""
     started = time.monotonic()
+    env = None
+    failed = False
     try:
-        main(Env())
+        env = Env()
+        main(env)
     except Exception as e:  # noqa: BLE001 - every error is a failure with its story
         if not isinstance(e, TestFailure):
             traceback.print_exc()
         print("FAIL: %s (%.1f s)" % (e, time.monotonic() - started), flush=True)
+        failed = True
+    finally:
+        if env is not None:
+            env.cleanup()
+    if failed:
         sys.exit(1)
     print("PASS (%.1f s)" % (time.monotonic() - started), flush=True)
 
@@ -52,6 +63,12 @@ class Env:
             self.build_dir, "bin", "sluice-mock-cluster")
         check(os.access(self.bin, os.X_OK), "sluice binary not found at %s (set SLUICE_BIN)" % self.bin)
         self.tmp = tempfile.mkdtemp(prefix="sluice-it-")
+
+    def cleanup(self):
+        if os.environ.get("SLUICE_KEEP_TMP") == "1":
+            print("kept %s (SLUICE_KEEP_TMP=1)" % self.tmp, flush=True)
+            return
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def path(self, *parts):
         return os.path.join(self.tmp, *parts)

@@ -4,9 +4,9 @@
 # sanitizer report, whatever that process's exit code and whether or not the
 # test looked at it: a report goes to a file per process (log_path), not to
 # a stderr the test may discard or a child nobody waits for.
-# UBSan is the exception: in an ASan+UBSan build its reports ignore log_path and
-# go to stderr, so a UBSan finding in a child shows only as that child's exit
-# code (halt_on_error), which the integration tests check for sluice itself.
+# UBSan's reports too: in the ASan+UBSan build they would ignore log_path and go to
+# stderr, so every executable of that build links tests/sanitizers/ubsan_log_path.c,
+# which points libubsan at UBSAN_OPTIONS' log_path.
 # tests/sanitizers/canary_test.sh checks that this script does fail a test.
 #   check_reports.sh REPORT_DIR COMMAND...
 set -uo pipefail

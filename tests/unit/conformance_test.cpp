@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -208,6 +209,38 @@ class Conformance : public testing::TestWithParam<Param> {
 
 TEST(ConformanceLoad, EveryBuiltPluginLoads) {
   EXPECT_EQ(loaded().error, "") << "refused: " << loaded().error;
+}
+
+// The tests below are instantiated per loaded plugin: without this, a plugin (or a whole
+// family) that failed to build or load would simply have no tests, and the suite would pass.
+TEST(ConformanceLoad, TheExpectedPluginsWereLoaded) {
+  // Plugins of the families shipped here; a family without an entry must load at least one.
+  const std::map<std::string, std::set<std::string>> expected = {
+      {"basic",
+       {"source generate", "source stdin", "transform filter", "transform remap", "sink null",
+        "sink stdout"}},
+      {"file", {"sink file"}},
+      {"http", {"source http"}},
+      {"kafka", {"source kafka", "sink kafka", "resource kafka_embedded"}},
+  };
+  std::map<std::string, std::set<std::string>> got;
+  for (const LoadedPlugin* p : loaded().loader.all())
+    got[p->library_name].insert(std::string(sluice::to_string(p->descriptor->kind)) + " " +
+                                p->descriptor->name);
+  std::set<std::string> families;
+  std::stringstream list(SLUICE_TEST_PLUGIN_FAMILIES);
+  for (std::string f; std::getline(list, f, ',');)
+    if (!f.empty()) families.insert(f);
+  ASSERT_FALSE(families.empty()) << "the build enables no plugin family";
+  for (const auto& family : families) {
+    const auto& loaded_here = got[family];
+    EXPECT_FALSE(loaded_here.empty())
+        << "no plugin of family '" << family << "' was loaded from " << SLUICE_TEST_PLUGIN_DIR;
+    auto it = expected.find(family);
+    if (it == expected.end()) continue;
+    for (const auto& name : it->second)
+      EXPECT_TRUE(loaded_here.count(name)) << "family '" << family << "': " << name << " was not loaded";
+  }
 }
 
 TEST_P(Conformance, DescriptorIsComplete) {
