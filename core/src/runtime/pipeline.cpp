@@ -489,8 +489,9 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
           to_retry.push_back(std::move(batch[i]));
           if (retry_reason.empty()) retry_reason = reason;
         } else {
-          auto it =
-              std::find_if(errors.begin(), errors.end(), [&](const auto& e) { return e.first == reason; });
+          // A named reference, not the binding: clang 14 (the fuzz build) cannot capture bindings.
+          const std::string& why = reason;
+          auto it = std::find_if(errors.begin(), errors.end(), [&](const auto& e) { return e.first == why; });
           if (it == errors.end()) it = errors.insert(errors.end(), {reason, Batch{}});
           it->second.push_back(std::move(batch[i]));
         }
