@@ -602,6 +602,17 @@ TEST_F(Pipelines, AliasBombIsRefusedBeforeAnyTreeWalk) {
   EXPECT_EQ(diags.items()[0].line, 10) << errors();  // at the first alias past the bound: in a4
 }
 
+TEST_F(Pipelines, AliasesOfALongValueAreBoundedByBytes) {
+  // 3000 nodes, but 6 MB of values once written out (the fingerprint and every copy would hold them).
+  std::string list = "[&v \"" + std::string(2000, 'x') + "\"";
+  for (int i = 0; i < 3000; ++i) list += ", *v";
+  EXPECT_FALSE(load("pipelines:\n  p:\n    source: {type: gen, extra: " + list + "]}\n"));
+  EXPECT_NE(errors().find("p.yaml:3:"), std::string::npos) << errors();
+  EXPECT_NE(errors().find("aliases expand the document's values past 4 MiB (an alias bomb?)"),
+            std::string::npos)
+      << errors();
+}
+
 TEST_F(Pipelines, SelfReferencingAnchorIsACycleError) {
   EXPECT_FALSE(load("pipelines: &p\n  a: *p\n"));
   EXPECT_EQ(errors(), "p.yaml:2:6: this alias refers to a node that contains it (a cycle)\n");

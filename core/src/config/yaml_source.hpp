@@ -70,6 +70,7 @@ struct YamlSource {
 inline constexpr std::size_t kMaxYamlBytes = 1 << 20;  ///< size of a file, before and after ${ENV}
 inline constexpr std::size_t kMaxYamlNodes = 100000;   ///< nodes, aliases expanded
 inline constexpr std::size_t kMaxYamlDepth = 64;       ///< nesting of maps and lists, aliases expanded
+inline constexpr std::size_t kMaxYamlExpandedBytes = 4 << 20;  ///< bytes of all values, aliases expanded
 
 /** Interpolates ${ENV} in @p text, recording positions into @p map when given. */
 std::string interpolate_env(const std::string& text, const std::string& file, Diagnostics& diags,
