@@ -635,14 +635,18 @@ TEST_F(Pipelines, DepthNodesAndSizeAreBounded) {
   std::string big = "# " + std::string(2 << 20, 'x') + "\n";
   EXPECT_FALSE(load(big));
   EXPECT_EQ(errors(),
-            "p.yaml:1:1048577: the file is 2097155 bytes; a pipeline file may have at most 1024 KiB\n");
+            "p.yaml:1:1048577: the file is longer than 1024 KiB, the most a sluice file may have\n");
+  // Not read whole: an endless file is refused after the bound.
+  Diagnostics endless;
+  EXPECT_FALSE(sluice::core::load_config({"/dev/zero"}, loader, endless));
+  EXPECT_EQ(endless.format(),
+            "/dev/zero:1:1048577: the file is longer than 1024 KiB, the most a sluice file may have\n");
 }
 
 TEST_F(Pipelines, InvalidUtf8IsAnErrorAtItsByte) {
   EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: caf\xE9}\n"));
-  EXPECT_EQ(
-      errors(),
-      "p.yaml:3:35: invalid UTF-8 (byte 0xE9); pipeline files must be UTF-8 (was it saved as Latin-1?)\n");
+  EXPECT_EQ(errors(),
+            "p.yaml:3:35: invalid UTF-8 (byte 0xE9); sluice files are UTF-8 (was it saved as Latin-1?)\n");
   // Escapes are read by YAML: a lone surrogate is no UTF-8 either.
   EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: \"\\ud800\"}\n"));
   EXPECT_NE(errors().find("p.yaml:3:39: YAML syntax error: invalid unicode"), std::string::npos) << errors();

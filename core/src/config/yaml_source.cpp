@@ -262,7 +262,7 @@ class DocumentBounds : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (started_)
       throw Refused{mark,
-                    "a second YAML document starts here; a pipeline file holds one document (split it into "
+                    "a second YAML document starts here; a sluice file holds one document (split it into "
                     "files, or remove the '---')"};
     started_ = true;
   }
@@ -379,14 +379,12 @@ std::optional<YamlSource> parse_yaml(const std::string& file_text, const std::st
     return std::nullopt;
   };
   if (text.size() > kMaxYamlBytes)
-    return refuse_at(src.map.locate_input(kMaxYamlBytes), "the file is " + std::to_string(text.size()) +
-                                                              " bytes; a pipeline file may have at most " +
-                                                              size_limit_text());
+    return refuse_at(src.map.locate_input(kMaxYamlBytes),
+                     "the file is longer than " + size_limit_text() + ", the most a sluice file may have");
   if (!valid_utf8(text)) {
     const std::size_t at = first_invalid_utf8(text);
-    return refuse_at(src.map.locate_input(at),
-                     "invalid UTF-8 (byte " + hex_byte(text[at]) +
-                         "); pipeline files must be UTF-8 (was it saved as Latin-1?)");
+    return refuse_at(src.map.locate_input(at), "invalid UTF-8 (byte " + hex_byte(text[at]) +
+                                                   "); sluice files are UTF-8 (was it saved as Latin-1?)");
   }
   const std::size_t before = diags.items().size();
   src.text = interpolate_env(std::string(text), file, diags, &src.map);
@@ -421,9 +419,15 @@ bool read_file(const std::string& path, std::string& out, Diagnostics& diags) {
     diags.add(Diagnostic{path, 0, 0, "", std::string("cannot read file: ") + std::strerror(errno)});
     return false;
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
+  // No more than parse_yaml() takes (and a BOM and a byte to see it passed): a huge file, or
+  // /dev/zero, is refused without being read.
+  out.assign(kMaxYamlBytes + 4, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) {
+    diags.add(Diagnostic{path, 0, 0, "", std::string("cannot read file: ") + std::strerror(errno)});
+    return false;
+  }
   return true;
 }
 

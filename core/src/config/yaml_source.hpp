@@ -84,7 +84,10 @@ std::string interpolate_env(const std::string& text, const std::string& file, Di
  */
 std::optional<YamlSource> parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags);
 
-/** Reads @p path into @p out; false (with a diagnostic) when it cannot. */
+/**
+ * Reads @p path into @p out, never more than kMaxYamlBytes and a few bytes (enough for
+ * parse_yaml() to refuse a longer file); false (with a diagnostic) when it cannot.
+ */
 bool read_file(const std::string& path, std::string& out, Diagnostics& diags);
 
 /** validate_options with positions mapped through @p src. */
