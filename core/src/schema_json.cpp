@@ -93,7 +93,9 @@ std::string plugin_markdown(const PluginDescriptor& plugin) {
     md << "\n";
   }
   for (const auto& p : schema.passthrough_prefixes)
-    md << "Keys starting with `" << p << "` are passed through to the underlying library unchecked.\n\n";
+    md << "Keys starting with `" << p
+       << "` are passed through to the underlying library; this table does not check them, the plugin's "
+          "config check may.\n\n";
   if (plugin.docs && *plugin.docs) {
     std::string docs = plugin.docs;
     while (!docs.empty() && (docs.back() == '\n' || docs.back() == ' ')) docs.pop_back();
@@ -109,7 +111,9 @@ std::string reference_markdown(const PluginLoader& loader) {
      << "Every option below is checked when a pipeline is loaded: unknown keys, wrong types and missing\n"
      << "required keys are errors reported with `file:line:col`. Every sink also accepts the runtime keys\n"
      << "`batch_max_events`, `batch_timeout`, `concurrency`, `retry_max_attempts`, `retry_initial_backoff`\n"
-     << "and `retry_max_backoff` (see docs/runtime.md).\n\n";
+     << "and `retry_max_backoff` (see docs/runtime.md). Rules between options (an address, a regular\n"
+     << "expression, \"exactly one of\") are each plugin's config check, which `validate` and `run` both "
+        "run.\n\n";
   const PluginKind kinds[] = {PluginKind::Source, PluginKind::Transform, PluginKind::Sink,
                               PluginKind::Service, PluginKind::Resource};
   const char* titles[] = {"Sources", "Transforms", "Sinks", "Services", "Resources"};

@@ -52,6 +52,20 @@ grep -q "many.yaml:5:7: .*cuont" err.txt || fail "many errors: 'cuont' not repor
 grep -q "many.yaml:8:9: .*dleay" err.txt || fail "many errors: 'dleay' not reported: $(cat err.txt)"
 grep -q "many.yaml:7:.*path" err.txt || fail "many errors: missing 'path' not reported: $(cat err.txt)"
 
+# An out-of-tree plugin's own check (the slow test sink refuses an empty path) runs in validate.
+cat > checked.yaml <<'YAML'
+pipelines:
+  demo:
+    source: {type: generate, count: 1}
+    sinks:
+      - {type: slow, path: ""}
+YAML
+rc=0
+"$SLUICE_BIN" validate --plugin-dir "$TEST_PLUGINS/slow" checked.yaml >out.txt 2>err.txt || rc=$?
+[ "$rc" -eq 2 ] || fail "plugin check: exit $rc, expected 2; stderr: $(cat err.txt)"
+grep -q "checked.yaml:5:22: pipelines.demo.sinks\[0\].path: the path is empty" err.txt ||
+  fail "plugin check: no file:line:col for the empty path in: $(cat err.txt)"
+
 # Every shipped pipeline validates.
 count=0
 for f in "$SLUICE_SOURCE_DIR"/pipelines/*.yaml; do

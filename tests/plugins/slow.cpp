@@ -23,6 +23,10 @@ class Slow : public sluice::Sink {
   ~Slow() override {
     if (fd_ >= 0) ::close(fd_);
   }
+  /** An out-of-tree factory-side check, picked up by describe<Slow>(). */
+  static void check(const sluice::Config& config, sluice::ConfigIssues& issues) {
+    if (config.str("path").empty()) issues.error(config, "path", "the path is empty");
+  }
 
   sluice::WriteResult write(sluice::Batch& batch) override {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);

@@ -602,6 +602,17 @@ TEST_F(Pipelines, AliasBombIsRefusedBeforeAnyTreeWalk) {
   EXPECT_EQ(diags.items()[0].line, 10) << errors();  // at the first alias past the bound: in a4
 }
 
+TEST_F(Pipelines, AliasesOfALongValueAreBoundedByBytes) {
+  // 3000 nodes, but 6 MB of values once written out (the fingerprint and every copy would hold them).
+  std::string list = "[&v \"" + std::string(2000, 'x') + "\"";
+  for (int i = 0; i < 3000; ++i) list += ", *v";
+  EXPECT_FALSE(load("pipelines:\n  p:\n    source: {type: gen, extra: " + list + "]}\n"));
+  EXPECT_NE(errors().find("p.yaml:3:"), std::string::npos) << errors();
+  EXPECT_NE(errors().find("aliases expand the document's values past 4 MiB (an alias bomb?)"),
+            std::string::npos)
+      << errors();
+}
+
 TEST_F(Pipelines, SelfReferencingAnchorIsACycleError) {
   EXPECT_FALSE(load("pipelines: &p\n  a: *p\n"));
   EXPECT_EQ(errors(), "p.yaml:2:6: this alias refers to a node that contains it (a cycle)\n");
@@ -624,14 +635,18 @@ TEST_F(Pipelines, DepthNodesAndSizeAreBounded) {
   std::string big = "# " + std::string(2 << 20, 'x') + "\n";
   EXPECT_FALSE(load(big));
   EXPECT_EQ(errors(),
-            "p.yaml:1:1048577: the file is 2097155 bytes; a pipeline file may have at most 1024 KiB\n");
+            "p.yaml:1:1048577: the file is longer than 1024 KiB, the most a sluice file may have\n");
+  // Not read whole: an endless file is refused after the bound.
+  Diagnostics endless;
+  EXPECT_FALSE(sluice::core::load_config({"/dev/zero"}, loader, endless));
+  EXPECT_EQ(endless.format(),
+            "/dev/zero:1:1048577: the file is longer than 1024 KiB, the most a sluice file may have\n");
 }
 
 TEST_F(Pipelines, InvalidUtf8IsAnErrorAtItsByte) {
   EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: caf\xE9}\n"));
-  EXPECT_EQ(
-      errors(),
-      "p.yaml:3:35: invalid UTF-8 (byte 0xE9); pipeline files must be UTF-8 (was it saved as Latin-1?)\n");
+  EXPECT_EQ(errors(),
+            "p.yaml:3:35: invalid UTF-8 (byte 0xE9); sluice files are UTF-8 (was it saved as Latin-1?)\n");
   // Escapes are read by YAML: a lone surrogate is no UTF-8 either.
   EXPECT_FALSE(load("pipelines:\n  a:\n    source: {type: gen, extra: \"\\ud800\"}\n"));
   EXPECT_NE(errors().find("p.yaml:3:39: YAML syntax error: invalid unicode"), std::string::npos) << errors();

@@ -79,6 +79,8 @@ TEST(Loader, RefusedLibraryRegistersNothing) {
   EXPECT_THROW(loader.load_file(test_plugin_file("wrong_abi")), LoadError);
   ASSERT_EQ(loader.all().size(), 1u);
   EXPECT_STREQ(loader.all()[0]->descriptor->name, "slow");
+  // Built out of tree against ABI 3: its static check came through describe<>().
+  EXPECT_NE(loader.all()[0]->descriptor->check, nullptr);
 }
 
 TEST(Loader, SameFileTwiceLoadsOnce) {

@@ -49,27 +49,34 @@ int wait_signal(const sigset_t& set, std::chrono::milliseconds timeout) {
   }
 }
 
+/** SIGHUP. Nothing may escape it: a bad file is refused and the running pipelines keep running. */
 void reload(const CliOptions& opts, const core::PluginLoader& loader, core::Runtime& runtime, Logger& log,
-            std::size_t& pipelines) {
-  log.info("SIGHUP: reloading ", opts.args.size(),
-           opts.args.size() == 1 ? " pipeline file" : " pipeline files");
-  core::Diagnostics diags;
-  auto set = core::load_config(opts.args, loader, diags);
-  if (!set || !diags.empty()) {
-    for (const auto& d : diags.items()) log.error(d.format());
-    log.error("reload refused: ", diags.items().size(), diags.items().size() == 1 ? " error" : " errors",
-              "; the running configuration is kept");
-  } else {
-    const std::size_t n = set->pipelines.size();
-    try {
-      runtime.reload(std::move(*set));
-      pipelines = n;
-      log.info("reload done: ", n, n == 1 ? " pipeline" : " pipelines");
-    } catch (const std::exception& e) {
-      log.error("reload failed: ", e.what(), "; the running configuration is kept");
+            std::size_t& pipelines) noexcept {
+  try {
+    log.info("SIGHUP: reloading ", opts.args.size(),
+             opts.args.size() == 1 ? " pipeline file" : " pipeline files");
+    core::Diagnostics diags;
+    auto set = core::load_config(opts.args, loader, diags);
+    if (!set || !diags.empty()) {
+      for (const auto& d : diags.items()) log.error(d.format());
+      log.error("reload refused: ", diags.items().size(), diags.items().size() == 1 ? " error" : " errors",
+                "; the running configuration is kept");
+    } else {
+      const std::size_t n = set->pipelines.size();
+      try {
+        runtime.reload(std::move(*set));
+        pipelines = n;
+        log.info("reload done: ", n, n == 1 ? " pipeline" : " pipelines");
+      } catch (const std::exception& e) {
+        log.error("reload failed: ", e.what(), "; the running configuration is kept");
+      }
     }
+    runtime.reopen_sinks();
+  } catch (const std::exception& e) {
+    log.error("reload refused: ", e.what(), "; the running configuration is kept");
+  } catch (...) {
+    log.error("reload refused; the running configuration is kept");
   }
-  runtime.reopen_sinks();
 }
 
 /**

@@ -262,23 +262,23 @@ class DocumentBounds : public YAML::EventHandler {
   void OnDocumentStart(const YAML::Mark& mark) override {
     if (started_)
       throw Refused{mark,
-                    "a second YAML document starts here; a pipeline file holds one document (split it into "
+                    "a second YAML document starts here; a sluice file holds one document (split it into "
                     "files, or remove the '---')"};
     started_ = true;
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, 0); }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                 const std::string& value) override {
     if (!valid_utf8(value))
       throw Refused{mark, "this value is not valid UTF-8 once its escapes are read (e.g. a lone \\ud800)"};
-    leaf(mark, anchor);
+    leaf(mark, anchor, value.size());
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     for (const Open& o : open_)
       if (o.anchor == anchor) throw Refused{mark, "this alias refers to a node that contains it (a cycle)"};
-    const Size s = anchor < sizes_.size() ? sizes_[anchor] : Size{1, 0};
-    count(mark, s.nodes, true);
+    const Size s = anchor < sizes_.size() ? sizes_[anchor] : Size{1, 0, 0};
+    count(mark, s, true);
     if (open_.size() + s.depth > kMaxYamlDepth)
       throw Refused{mark, "this alias nests the document more than " + std::to_string(kMaxYamlDepth) +
                               " maps and lists deep"};
@@ -296,26 +296,34 @@ class DocumentBounds : public YAML::EventHandler {
   void OnMapEnd() override { end(); }
 
  private:
-  /** A subtree as written out: its nodes, and its levels of maps and lists (0 for a scalar). */
+  /** A subtree as written out: its nodes, its levels of maps and lists (0 for a scalar), its scalars' bytes.
+   */
   struct Size {
     std::size_t nodes;
     std::size_t depth;
+    std::size_t bytes;
   };
   struct Open {
     YAML::anchor_t anchor;
     Size size;
   };
 
-  void count(const YAML::Mark& mark, std::size_t nodes, bool alias) {
-    total_ += nodes;  // never overflows: every size recorded is at most the bound
-    if (total_ <= kMaxYamlNodes) return;
-    throw Refused{mark, alias ? "aliases expand the document past " + std::to_string(kMaxYamlNodes) +
-                                    " nodes (an alias bomb?)"
-                              : "the document has more than " + std::to_string(kMaxYamlNodes) + " nodes"};
+  void count(const YAML::Mark& mark, Size s, bool alias) {
+    // Never overflows: every size recorded is at most the bound.
+    total_.nodes += s.nodes;
+    total_.bytes += s.bytes;
+    if (total_.nodes > kMaxYamlNodes)
+      throw Refused{mark, alias ? "aliases expand the document past " + std::to_string(kMaxYamlNodes) +
+                                      " nodes (an alias bomb?)"
+                                : "the document has more than " + std::to_string(kMaxYamlNodes) + " nodes"};
+    // Few aliases of one long value are as costly as many of a short one.
+    if (total_.bytes > kMaxYamlExpandedBytes)
+      throw Refused{mark, "aliases expand the document's values past " +
+                              std::to_string(kMaxYamlExpandedBytes >> 20) + " MiB (an alias bomb?)"};
   }
   void remember(YAML::anchor_t anchor, Size s) {
     if (anchor == YAML::NullAnchor) return;
-    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, Size{1, 0});
+    if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, Size{1, 0, 0});
     sizes_[anchor] = s;
   }
   void child(Size s) {
@@ -323,17 +331,19 @@ class DocumentBounds : public YAML::EventHandler {
     Size& parent = open_.back().size;
     parent.nodes += s.nodes;
     parent.depth = std::max(parent.depth, s.depth + 1);
+    parent.bytes += s.bytes;
   }
-  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    count(mark, 1, false);
-    remember(anchor, Size{1, 0});
-    child(Size{1, 0});
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, std::size_t bytes) {
+    const Size s{1, 0, bytes};
+    count(mark, s, false);
+    remember(anchor, s);
+    child(s);
   }
   void start(const YAML::Mark& mark, YAML::anchor_t anchor) {
-    count(mark, 1, false);
+    count(mark, Size{1, 0, 0}, false);
     if (open_.size() + 1 > kMaxYamlDepth)
       throw Refused{mark, "maps and lists are nested more than " + std::to_string(kMaxYamlDepth) + " deep"};
-    open_.push_back(Open{anchor, Size{1, 1}});
+    open_.push_back(Open{anchor, Size{1, 1, 0}});
   }
   void end() {
     if (open_.empty()) return;
@@ -344,7 +354,7 @@ class DocumentBounds : public YAML::EventHandler {
   }
 
   bool started_ = false;
-  std::size_t total_ = 0;
+  Size total_{0, 0, 0};
   std::vector<Open> open_;
   std::vector<Size> sizes_;  ///< by anchor id (yaml-cpp numbers anchors from 1)
 };
@@ -369,14 +379,12 @@ std::optional<YamlSource> parse_yaml(const std::string& file_text, const std::st
     return std::nullopt;
   };
   if (text.size() > kMaxYamlBytes)
-    return refuse_at(src.map.locate_input(kMaxYamlBytes), "the file is " + std::to_string(text.size()) +
-                                                              " bytes; a pipeline file may have at most " +
-                                                              size_limit_text());
+    return refuse_at(src.map.locate_input(kMaxYamlBytes),
+                     "the file is longer than " + size_limit_text() + ", the most a sluice file may have");
   if (!valid_utf8(text)) {
     const std::size_t at = first_invalid_utf8(text);
-    return refuse_at(src.map.locate_input(at),
-                     "invalid UTF-8 (byte " + hex_byte(text[at]) +
-                         "); pipeline files must be UTF-8 (was it saved as Latin-1?)");
+    return refuse_at(src.map.locate_input(at), "invalid UTF-8 (byte " + hex_byte(text[at]) +
+                                                   "); sluice files are UTF-8 (was it saved as Latin-1?)");
   }
   const std::size_t before = diags.items().size();
   src.text = interpolate_env(std::string(text), file, diags, &src.map);
@@ -411,9 +419,15 @@ bool read_file(const std::string& path, std::string& out, Diagnostics& diags) {
     diags.add(Diagnostic{path, 0, 0, "", std::string("cannot read file: ") + std::strerror(errno)});
     return false;
   }
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
+  // No more than parse_yaml() takes (and a BOM and a byte to see it passed): a huge file, or
+  // /dev/zero, is refused without being read.
+  out.assign(kMaxYamlBytes + 4, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<std::size_t>(in.gcount()));
+  if (in.bad()) {
+    diags.add(Diagnostic{path, 0, 0, "", std::string("cannot read file: ") + std::strerror(errno)});
+    return false;
+  }
   return true;
 }
 

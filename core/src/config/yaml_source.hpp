@@ -70,6 +70,7 @@ struct YamlSource {
 inline constexpr std::size_t kMaxYamlBytes = 1 << 20;  ///< size of a file, before and after ${ENV}
 inline constexpr std::size_t kMaxYamlNodes = 100000;   ///< nodes, aliases expanded
 inline constexpr std::size_t kMaxYamlDepth = 64;       ///< nesting of maps and lists, aliases expanded
+inline constexpr std::size_t kMaxYamlExpandedBytes = 4 << 20;  ///< bytes of all values, aliases expanded
 
 /** Interpolates ${ENV} in @p text, recording positions into @p map when given. */
 std::string interpolate_env(const std::string& text, const std::string& file, Diagnostics& diags,
@@ -83,7 +84,10 @@ std::string interpolate_env(const std::string& text, const std::string& file, Di
  */
 std::optional<YamlSource> parse_yaml(const std::string& text, const std::string& file, Diagnostics& diags);
 
-/** Reads @p path into @p out; false (with a diagnostic) when it cannot. */
+/**
+ * Reads @p path into @p out, never more than kMaxYamlBytes and a few bytes (enough for
+ * parse_yaml() to refuse a longer file); false (with a diagnostic) when it cannot.
+ */
 bool read_file(const std::string& path, std::string& out, Diagnostics& diags);
 
 /** validate_options with positions mapped through @p src. */

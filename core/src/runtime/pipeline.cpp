@@ -513,7 +513,8 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
           to_retry.push_back(std::move(batch[i]));
           if (retry_reason.empty()) retry_reason = reason;
         } else {
-          const std::string& why = reason;  // clang 14 cannot capture a structured binding
+          // A named reference, not the binding: clang 14 (the fuzz build) cannot capture bindings.
+          const std::string& why = reason;
           auto it = std::find_if(errors.begin(), errors.end(), [&](const auto& e) { return e.first == why; });
           if (it == errors.end()) it = errors.insert(errors.end(), {reason, Batch{}});
           it->second.push_back(std::move(batch[i]));
