@@ -235,7 +235,8 @@ void FileSink::write_out(OpenFile& f, std::size_t n) {
   const bool sync = fsync_ == Fsync::Batch;
   if (const int err = append_whole(f.fd, std::string_view(f.buf).substr(0, n), f.undo_to, sync)) {
     errno = err;
-    throw sys_error(f.undo_to >= 0 ? "write (and cutting back the partial line) to" : "write to", f.path);
+    throw sys_error(f.undo_to >= 0 ? "appending (and cutting back the partial line) to" : "appending to",
+                    f.path);
   }
   f.size += n;
   bytes_->inc(n);
