@@ -91,6 +91,13 @@ def rss_mb(pid, field="VmRSS"):
     return 0.0
 
 
+def sanitized(pid):
+    """True when the process runs with ASan or TSan (their runtime is mapped)."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    return "libasan" in maps or "libtsan" in maps
+
+
 def flood(port, count, prefix, size, seconds=30):
     """@count connections each sending @prefix then filler up to @size bytes, never finishing: the
     sockets (all of them, open: the attack holds them) once each sent everything or was closed."""
@@ -181,10 +188,15 @@ def main(env):
         bodies = flood(port, 300, b"POST /clicks HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n",
                        900000, seconds=30)
         peak = rss_mb(s.proc.pid, "VmHWM")
-        # The budget counts buffer capacity; the allocator's arenas (one per event loop) may keep
-        # as much again: about 130 MB at most here, where unbounded buffers took 270 MB and more.
-        check(peak < before + 170,
-              "peak RSS went from %.0f MB to %.0f MB under large heads and half-sent bodies" % (before, peak))
+        if sanitized(s.proc.pid):
+            # ASan and TSan keep freed memory in quarantine and shadow every byte: RSS says nothing
+            # about the budget there. The normal suite checks it; here the daemon must only survive.
+            print("peak RSS %.0f MB (not checked: a sanitizer build)" % peak, flush=True)
+        else:
+            # The budget counts buffer capacity; the allocator's arenas (one per event loop) may keep
+            # as much again: about 130 MB at most here, where unbounded buffers took 270 MB and more.
+            check(peak < before + 170,
+                  "peak RSS went from %.0f MB to %.0f MB under large heads and half-sent bodies" % (before, peak))
         for group in (heads, bodies):
             for entry in group:
                 entry[0].close()
