@@ -214,7 +214,8 @@ def main(env):
         check(s.stop() == 0, "sluice exited non-zero on SIGTERM:\n" + s.log_tail())
     stored = [json.loads(line) for line in read_lines(out)]
     check(len(stored) == good, "expected the %d valid events stored, found %d: %r" % (good, len(stored), stored[:10]))
-    print("%d hostile requests answered 4xx/5xx, floods bounded (peak RSS %.0f MB), %d valid events stored"
+    print("%d hostile requests answered 4xx/5xx, the daemon up through the floods (peak RSS %.0f MB), "
+          "%d valid events stored"
           % (len(cases) + 1, peak, good), flush=True)
 
 
