@@ -292,18 +292,12 @@ class Connections {
 
   std::chrono::milliseconds header_timeout() const { return header_timeout_; }
 
-  static std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-
  private:
   void watch() {
     std::unique_lock lock(mu_);
     while (!quit_) {
       cv_.wait_for(lock, std::chrono::milliseconds{100});
-      const std::int64_t now = now_ms();
+      const std::int64_t now = steady_ms();
       for (auto& e : live_) {
         const std::int64_t d = e->deadline_ms.load(std::memory_order_acquire);
         if (d == 0 || now < d || e->timed_out.exchange(true)) continue;
@@ -419,7 +413,7 @@ class Connection : public Poco::Net::TCPServerConnection {
     } leave{*connections_, entry};
     const std::int64_t header_ms = connections_->header_timeout().count();
     while (!connections_->stopping() && session.next_request()) {
-      entry->deadline_ms.store(Connections::now_ms() + header_ms, std::memory_order_release);
+      entry->deadline_ms.store(steady_ms() + header_ms, std::memory_order_release);
       try {
         Poco::Net::HTTPServerResponseImpl response(session);
         Poco::Net::HTTPServerRequestImpl request(response, session, params_);
