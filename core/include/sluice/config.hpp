@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 namespace sluice {
@@ -144,6 +145,12 @@ class Config {
   std::string file_;
   std::string path_;
 };
+
+/**
+ * A YAML value (of an `Any` option) as JSON: plain scalars become numbers, booleans or
+ * null when they read as such, quoted ones stay strings; maps and lists keep their order.
+ */
+nlohmann::json yaml_to_json(const YAML::Node& node);
 
 /** Parses "250ms", "5s", "1m30s", "2h"; a bare number is milliseconds. */
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);

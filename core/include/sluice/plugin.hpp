@@ -74,6 +74,12 @@ class PluginContext {
    * (logged and counted).
    */
   virtual void dead_letter(Event event, std::string reason) = 0;
+  /**
+   * Reports why the component cannot do its job right now ("no Elasticsearch host
+   * answers: connection refused"); an empty text clears it. While set, the pipeline
+   * is unhealthy on /health and the text is shown there and on /status. Thread-safe.
+   */
+  virtual void set_problem(std::string problem) { (void)problem; }
 };
 
 /** Result of a non-blocking emit. */
@@ -139,6 +145,13 @@ enum class Outcome : std::uint8_t {
   Ok,     ///< durably accepted
   Retry,  ///< temporary failure: the core retries with backoff, then dead-letters
   Error,  ///< permanent failure: the core dead-letters at once
+  /**
+   * The destination cannot take it now (down, overloaded, refusing credentials), the
+   * event itself is fine: the core retries with backoff for as long as it takes, never
+   * counting it against `retry_max_attempts` nor dead-lettering it; at the hard stop it
+   * fails (not acknowledged, so an at-least-once source delivers it again).
+   */
+  Unavailable,
 };
 
 /** Verdict on one write() call: for the whole batch, or per event. */
@@ -151,6 +164,7 @@ struct WriteResult {
   static WriteResult ok() { return {}; }
   static WriteResult retry(std::string why) { return {Outcome::Retry, std::move(why), {}}; }
   static WriteResult error(std::string why) { return {Outcome::Error, std::move(why), {}}; }
+  static WriteResult unavailable(std::string why) { return {Outcome::Unavailable, std::move(why), {}}; }
 };
 
 /** The verdict of an asynchronous write (Sink::write_async); called once, from any thread. */

@@ -11,5 +11,6 @@
 #include "sluice/log.hpp"
 #include "sluice/metrics.hpp"
 #include "sluice/plugin.hpp"
+#include "sluice/secret.hpp"
 #include "sluice/template.hpp"
 #include "sluice/version.hpp"

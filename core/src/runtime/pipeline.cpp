@@ -105,6 +105,19 @@ std::shared_ptr<Resource> ComponentContext::resource(const std::string& name) {
   throw std::runtime_error("resource '" + name + "' is not declared under resources:");
 }
 
+void ComponentContext::set_problem(std::string problem) {
+  problem = safe_utf8(problem);
+  std::lock_guard lock(problem_mu_);
+  if (problem != problem_ && !problem.empty()) log_->warn("unhealthy: ", problem);
+  if (problem.empty() && !problem_.empty()) log_->info("healthy again (was: ", problem_, ")");
+  problem_ = std::move(problem);
+}
+
+std::string ComponentContext::problem() const {
+  std::lock_guard lock(problem_mu_);
+  return problem_;
+}
+
 void ComponentContext::dead_letter(Event event, std::string reason) {
   Batch b;
   b.push_back(std::move(event));
@@ -469,7 +482,8 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
   const ComponentSpec& c = *slot.spec;
   ComponentMetrics& m = slot.ctx->core_metrics;
   const AckStatus ok_status = slot.dead_letter ? AckStatus::DeadLettered : AckStatus::Delivered;
-  std::size_t retries = 0;
+  std::size_t rounds = 0;   // retries of any kind: the backoff grows with them
+  std::size_t retries = 0;  // retries counted against retry_max_attempts (not Unavailable)
   while (!batch.empty()) {
     WriteResult r;
     if (first) {
@@ -490,6 +504,8 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
 
     Batch to_retry;
     std::string retry_reason;
+    bool counted = false;           // some event asked for a Retry (rather than Unavailable)
+    std::vector<bool> unavailable;  // per event of to_retry, when per_event verdicts mix both
     if (r.per_event.empty()) {
       if (r.outcome == Outcome::Ok) {
         m.out->inc(batch.size());
@@ -502,6 +518,7 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
       }
       to_retry = std::move(batch);
       retry_reason = r.reason;
+      counted = r.outcome == Outcome::Retry;
     } else {
       Batch ok;
       std::vector<std::pair<std::string, Batch>> errors;  // grouped by reason, in order of first use
@@ -509,9 +526,11 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
         auto& [outcome, reason] = r.per_event[i];
         if (outcome == Outcome::Ok) {
           ok.push_back(std::move(batch[i]));
-        } else if (outcome == Outcome::Retry) {
+        } else if (outcome == Outcome::Retry || outcome == Outcome::Unavailable) {
           to_retry.push_back(std::move(batch[i]));
+          unavailable.push_back(outcome == Outcome::Unavailable);
           if (retry_reason.empty()) retry_reason = reason;
+          counted = counted || outcome == Outcome::Retry;
         } else {
           // A named reference, not the binding: clang 14 (the fuzz build) cannot capture bindings.
           const std::string& why = reason;
@@ -529,18 +548,25 @@ void Pipeline::write_with_retry(SinkSlot& slot, Batch& batch, WriteResult* first
     if (to_retry.empty()) return;
     if (retry_reason.empty()) retry_reason = "sink asked for a retry";
 
-    ++retries;
-    if (c.retry_max_attempts != 0 && retries > c.retry_max_attempts) {
-      reject(slot, to_retry, retry_reason + " (gave up after " + std::to_string(retries - 1) + " retries)");
-      return;
+    ++rounds;
+    if (counted) ++retries;
+    if (counted && c.retry_max_attempts != 0 && retries > c.retry_max_attempts) {
+      // Give up on the events that asked for a Retry; the Unavailable ones wait on.
+      Batch give_up, wait_on;
+      for (std::size_t i = 0; i < to_retry.size(); ++i)
+        (i < unavailable.size() && unavailable[i] ? wait_on : give_up).push_back(std::move(to_retry[i]));
+      reject(slot, give_up, retry_reason + " (gave up after " + std::to_string(retries - 1) + " retries)");
+      if (wait_on.empty()) return;
+      to_retry = std::move(wait_on);
+      retries = 0;
     }
     if (hard_stop_->requested()) {
       fail(*slot.ctx, to_retry, "shutdown deadline passed while retrying: " + retry_reason);
       return;
     }
     m.retried->inc(to_retry.size());
-    const auto wait = backoff(retries, c.retry_initial_backoff, c.retry_max_backoff);
-    slot.ctx->log().warn("write of ", to_retry.size(), " event(s) failed, retry ", retries, " in ",
+    const auto wait = backoff(rounds, c.retry_initial_backoff, c.retry_max_backoff);
+    slot.ctx->log().warn("write of ", to_retry.size(), " event(s) failed, retry ", rounds, " in ",
                          wait.count(), " ms: ", retry_reason);
     if (hard_stop_->wait_for(wait)) {
       fail(*slot.ctx, to_retry, "shutdown deadline passed while retrying: " + retry_reason);
@@ -715,7 +741,16 @@ std::string Pipeline::health_problem() const {
   if (stuck > 0)
     return "source position stuck on " + std::to_string(stuck) +
            " partition(s): an event was neither delivered nor dead-lettered (see the log)";
-  return {};
+  std::string problems;
+  auto add = [&problems](const ComponentContext& ctx) {
+    if (std::string p = ctx.problem(); !p.empty())
+      problems += (problems.empty() ? "" : "; ") + ctx.id() + ": " + p;
+  };
+  add(*source_ctx_);
+  for (const auto& t : transforms_) add(*t->ctx);
+  for (const auto& s : sinks_) add(*s->ctx);
+  if (dlq_) add(*dlq_->ctx);
+  return problems;
 }
 
 nlohmann::json Pipeline::status() const {

@@ -100,6 +100,9 @@ class ComponentContext final : public SourceContext {
   bool wait_stop(std::chrono::milliseconds d) const override { return stop_->wait_for(d); }
   std::shared_ptr<Resource> resource(const std::string& name) override;
   void dead_letter(Event event, std::string reason) override;
+  void set_problem(std::string problem) override;
+  /** What set_problem() last reported ("" when nothing). */
+  std::string problem() const;
   bool emit(Batch& batch) override;
   EmitResult try_emit(Batch& batch, std::chrono::milliseconds timeout) override;
 
@@ -115,6 +118,8 @@ class ComponentContext final : public SourceContext {
   std::shared_ptr<const StopSignal> stop_;
   std::shared_ptr<const ResourceMap> resources_;
   Pipeline* owner_;
+  mutable std::mutex problem_mu_;
+  std::string problem_;
 };
 
 class Pipeline {

@@ -2,7 +2,6 @@
 #include <regex>
 
 #include "plugins.hpp"
-#include "yaml_json.hpp"
 
 namespace sluice_basic {
 namespace {
@@ -61,7 +60,7 @@ class Filter : public sluice::Transform {
       auto field = sluice::FieldPath::parse(c.str("field"), &err);
       if (!field) throw std::runtime_error(c.where("field") + ": " + err);
       Condition cond{*field, parse_op(c.str("op"), c.where("op")), nullptr, std::nullopt};
-      if (c.has("value")) cond.value = yaml_to_json(c.node("value"));
+      if (c.has("value")) cond.value = sluice::yaml_to_json(c.node("value"));
       if (cond.op == Op::Regex) cond.re.emplace(cond.value.get<std::string>(), regex_flags);
       conditions_.push_back(std::move(cond));
     }
@@ -169,7 +168,7 @@ const char* const filter_docs =
 void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   for (const sluice::Config& c : cfg.children("conditions")) {
     const std::string op = c.str("op");
-    const sluice::Json value = c.has("value") ? yaml_to_json(c.node("value")) : sluice::Json();
+    const sluice::Json value = c.has("value") ? sluice::yaml_to_json(c.node("value")) : sluice::Json();
     if (op != "exists" && op != "not_exists" && !c.has("value")) {
       issues.error(c, "", "op '" + op + "' needs a value");
     } else if ((op == "in" || op == "not_in") && !value.is_array()) {

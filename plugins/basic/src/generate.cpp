@@ -7,7 +7,6 @@
 #include <random>
 #include <thread>
 
-#include "yaml_json.hpp"
 
 namespace sluice_basic {
 namespace {
@@ -124,7 +123,7 @@ class Generate : public sluice::Source {
         acked_metric_(
             ctx.metrics().counter("sluice_generate_acknowledged_total",
                                   "Generated events whose acknowledgement completed as delivered")) {
-    prototype_ = cfg.has("template") ? yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
+    prototype_ = cfg.has("template") ? sluice::yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
     std::vector<std::string> path;
     collect_leaves(prototype_, path, leaves_);
     compile_text();
@@ -361,7 +360,7 @@ bool has_marker_bytes(const sluice::Json& j) {
 
 void check_generate(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   if (!cfg.has("template")) return;
-  const sluice::Json prototype = yaml_to_json(cfg.node("template"));
+  const sluice::Json prototype = sluice::yaml_to_json(cfg.node("template"));
   if (!prototype.is_object()) return issues.error(cfg, "template", "template must be a map");
   if (has_marker_bytes(prototype))
     return issues.error(cfg, "template", "control characters \\x01 and \\x02 are not allowed in it");

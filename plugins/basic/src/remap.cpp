@@ -1,6 +1,5 @@
 // `remap` transform: set, rename, delete and copy fields, metadata included.
 #include "plugins.hpp"
-#include "yaml_json.hpp"
 
 namespace sluice_basic {
 namespace {
@@ -27,7 +26,7 @@ class Remap : public sluice::Transform {
       if (op.has("set")) {
         for (const auto& kv : op.node("set")) {
           Operation o{Operation::Set, field(kv.first.as<std::string>(), op.where("set")), std::nullopt,
-                      yaml_to_json(kv.second), std::nullopt};
+                      sluice::yaml_to_json(kv.second), std::nullopt};
           if (o.value.is_string() && o.value.get<std::string>().find('{') != std::string::npos) {
             std::string err;
             o.rendered = sluice::Template::parse(o.value.get<std::string>(), &err);
@@ -151,7 +150,7 @@ void check_remap(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
           check_field(op, key, kv.second, issues);
           continue;
         }
-        const sluice::Json value = yaml_to_json(kv.second);
+        const sluice::Json value = sluice::yaml_to_json(kv.second);
         std::string err;
         if (value.is_string() && value.get<std::string>().find('{') != std::string::npos &&
             !sluice::Template::parse(value.get<std::string>(), &err))

@@ -76,16 +76,7 @@ std::string route_pattern(const std::string& path) {
 namespace {
 
 void check_auth(const Config& auth, ConfigIssues& issues) {
-  const int given = auth.has("token") + auth.has("token_env") + auth.has("token_file");
-  if (given != 1)
-    issues.error(auth, "",
-                 std::string("give exactly one of token, token_env, token_file (") +
-                     (given == 0 ? "none is" : std::to_string(given) + " are") + " set)");
-  if (auth.has("token") && auth.str("token").empty()) issues.error(auth, "token", "the token is empty");
-  if (auth.has("token_env") && auth.str("token_env").empty())
-    issues.error(auth, "token_env", "the name of the environment variable is empty");
-  if (auth.has("token_file") && auth.str("token_file").empty())
-    issues.error(auth, "token_file", "the file name is empty");
+  check_secret(auth, "token", issues);
   if (auth.str("type") == "basic" && !auth.has("username"))
     issues.error(auth, "", "type basic needs `username`");
 }

@@ -57,27 +57,20 @@ struct Cors {
 };
 
 const Schema& auth_schema() {
-  static const Schema s =
-      SchemaBuilder()
-          .option("type", OptionType::Enum)
-          .choices({"bearer", "basic"})
-          .required()
-          .doc("`bearer`: `Authorization: Bearer <token>`; `basic`: `Authorization: Basic` with `username`.")
-          .option("token", OptionType::String)
-          .secret()
-          .doc(
-              "The bearer token, or the basic-auth password. Write `${ENV_VAR}` rather than the secret "
-              "itself.")
-          .option("token_env", OptionType::String)
-          .doc("Name of an environment variable holding the token or password.")
-          .option("token_file", OptionType::String)
-          .doc("File holding the token or password (a trailing newline is ignored).")
-          .option("username", OptionType::String)
-          .doc("User name for `basic`.")
-          .option("realm", OptionType::String)
-          .def("sluice")
-          .doc("Realm named in `WWW-Authenticate`.")
-          .build();
+  static const Schema s = [] {
+    SchemaBuilder b;
+    b.option("type", OptionType::Enum)
+        .choices({"bearer", "basic"})
+        .required()
+        .doc("`bearer`: `Authorization: Bearer <token>`; `basic`: `Authorization: Basic` with `username`.");
+    secret_options(b, "token", "The bearer token, or the basic-auth password")
+        .option("username", OptionType::String)
+        .doc("User name for `basic`.")
+        .option("realm", OptionType::String)
+        .def("sluice")
+        .doc("Realm named in `WWW-Authenticate`.");
+    return b.build();
+  }();
   return s;
 }
 
@@ -159,26 +152,7 @@ Auth load_auth(const Config& c) {
   Auth a;
   const std::string type = c.str("type");
   a.kind = type == "basic" ? Auth::Kind::Basic : Auth::Kind::Bearer;
-  if (c.has("token")) {
-    a.secret = c.str("token");
-  }
-  if (c.has("token_env")) {
-    const std::string name = c.str("token_env");
-    const char* v = std::getenv(name.c_str());
-    if (!v || !*v)
-      throw std::runtime_error(c.where("token_env") + ": auth.token_env: environment variable " + name +
-                               " is not set or empty");
-    a.secret = v;
-  }
-  if (c.has("token_file")) {
-    const std::string path = c.str("token_file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error(c.where("token_file") + ": auth.token_file: cannot read " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    a.secret = trim_copy(ss.str());
-  }
-  if (a.secret.empty()) throw std::runtime_error(c.where() + ": auth: the token is empty");
+  a.secret = read_secret(c, "token");
   const std::string realm = c.str("realm");
   if (a.kind == Auth::Kind::Basic) {
     a.username = c.str("username");

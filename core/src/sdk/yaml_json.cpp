@@ -1,18 +1,19 @@
-#include "yaml_json.hpp"
+// YAML option values as JSON values (sluice/config.hpp).
+#include "sluice/config.hpp"
 
 #include <charconv>
 
-namespace sluice_basic {
+namespace sluice {
 
-sluice::Json yaml_to_json(const YAML::Node& node) {
+nlohmann::json yaml_to_json(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map: {
-      sluice::Json o = sluice::Json::object();
+      nlohmann::json o = nlohmann::json::object();
       for (const auto& kv : node) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
       return o;
     }
     case YAML::NodeType::Sequence: {
-      sluice::Json a = sluice::Json::array();
+      nlohmann::json a = nlohmann::json::array();
       for (const auto& v : node) a.push_back(yaml_to_json(v));
       return a;
     }
@@ -35,4 +36,4 @@ sluice::Json yaml_to_json(const YAML::Node& node) {
   }
 }
 
-}  // namespace sluice_basic
+}  // namespace sluice

@@ -1,0 +1,37 @@
+#pragma once
+// The bulk request body: one action line (and, but for delete, one source
+// line) per event, as the _bulk API of Elasticsearch 7/8 and OpenSearch 1/2
+// reads it. Encoding never touches the event: retries and the dead-letter
+// sink see it as it came.
+#include <string>
+#include <string_view>
+
+#include "es_settings.hpp"
+
+namespace sluice::elasticsearch {
+
+/** Appends @p text as a JSON string (quoted, escaped). @p text must be valid UTF-8. */
+void append_json_string(std::string& out, std::string_view text);
+
+/** The Painless source of `action: increment` (one source, so the server compiles it once). */
+extern const char* const kIncrementScript;
+
+class BulkEncoder {
+ public:
+  explicit BulkEncoder(const Settings& settings) : s_(settings) {}
+  /**
+   * Appends the lines of @p event to @p out. On failure (a missing id, a document
+   * that is not a JSON object, ...) returns false with @p why and leaves @p out as it was.
+   */
+  bool encode(const Event& event, std::string& out, std::string& why) const;
+
+ private:
+  bool action_line(const Event& event, std::string& out, std::string& why) const;
+  /** The document to write, as compact JSON on one line. */
+  bool document(const Event& event, std::string& out, std::string& why) const;
+  bool script_body(const Event& event, std::string& out, std::string& why) const;
+  bool increment_body(const Event& event, std::string& out, std::string& why) const;
+  const Settings& s_;
+};
+
+}  // namespace sluice::elasticsearch
