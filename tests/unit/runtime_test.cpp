@@ -285,6 +285,50 @@ pipelines:
   EXPECT_NE(h->metrics_text().find("sluice_events_retried_total{pipeline=\"p\""), std::string::npos);
 }
 
+TEST(Runtime, UnavailableIsRetriedPastTheAttemptLimitAndNeverDeadLettered) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: capture, name: out, unavailable_first: 6, retry_max_attempts: 1, retry_initial_backoff: 1ms, retry_max_backoff: 2ms}
+    dead_letter: {type: capture, name: dlq}
+)");
+  h->inject_json("in", numbered(0, 3));
+  ASSERT_TRUE(h->wait_idle(10s));
+  EXPECT_EQ(h->captured("out").size(), 3u);
+  EXPECT_TRUE(h->captured("dlq").empty());
+  for (auto s : h->ack_statuses("in")) EXPECT_EQ(s, AckStatus::Delivered);
+  EXPECT_FALSE(pipeline_status(*h, "p").contains("problem")) << "the problem is cleared once writes work";
+}
+
+TEST(Runtime, AnUnavailableSinkShowsItsProblemAndFailsAtTheHardStop) {
+  auto h = make_harness();
+  h->start(R"(
+pipelines:
+  p:
+    source: {type: inject, name: in}
+    shutdown_timeout: 300ms
+    sinks:
+      - {type: capture, name: out, unavailable_first: 100000000, retry_max_attempts: 1, retry_initial_backoff: 1ms, retry_max_backoff: 2ms}
+    dead_letter: {type: capture, name: dlq}
+)");
+  h->inject_json("in", numbered(0, 2));
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  std::string problem;
+  while (problem.empty() && std::chrono::steady_clock::now() < deadline) {
+    const Json p = pipeline_status(*h, "p");
+    if (p.contains("problem")) problem = p["problem"].get<std::string>();
+  }
+  EXPECT_NE(problem.find("capture: unavailable_first"), std::string::npos) << problem;
+  h->stop(1s);
+  EXPECT_TRUE(h->captured("dlq").empty()) << "never dead-lettered for being unavailable";
+  const auto st = h->ack_statuses("in");
+  ASSERT_EQ(st.size(), 2u);
+  for (auto s : st) EXPECT_EQ(s, AckStatus::Failed) << "not acknowledged: an at-least-once source redelivers";
+}
+
 TEST(Runtime, RetriesExhaustedGoToTheDeadLetterSinkWithTheReason) {
   auto h = make_harness();
   h->start(R"(

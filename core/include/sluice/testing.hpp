@@ -11,7 +11,8 @@
  *    first Harness::close(name); `batch_size` (default 100) caps one emit.
  *  - sink `capture`: keeps every event it receives, readable with
  *    Harness::captured(name); options `name` (default "out"), and
- *    `fail_first: N` (answer Retry to the first N writes), `error_when`
+ *    `fail_first: N` (answer Retry to the first N writes), `unavailable_first: N`
+ *    (then Unavailable to the next N, with a problem on /health), `error_when`
  *    (field reference: events where it is truthy get Error), `delay`
  *    (sleep before each write: a slow sink), `async: true` (an asynchronous
  *    sink: its writes complete one after another on a thread of its own).

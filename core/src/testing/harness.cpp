@@ -166,6 +166,7 @@ class CaptureSink final : public Sink {
       : ctx_(ctx),
         channel_(building().out(config.str("name"))),
         fail_first_(config.integer("fail_first")),
+        unavailable_first_(config.integer("unavailable_first")),
         delay_(config.duration("delay")),
         async_(config.boolean("async")) {
     if (config.has("error_when") && !config.str("error_when").empty()) {
@@ -205,6 +206,11 @@ class CaptureSink final : public Sink {
     if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
     if (fail_first_.load() > 0 && fail_first_.fetch_sub(1) > 0)
       return WriteResult::retry("capture: fail_first");
+    if (unavailable_first_.load() > 0 && unavailable_first_.fetch_sub(1) > 0) {
+      ctx_.set_problem("capture: unavailable_first");
+      return WriteResult::unavailable("capture: unavailable_first");
+    }
+    ctx_.set_problem("");
     WriteResult result;
     std::vector<Event> kept;
     kept.reserve(batch.size());
@@ -255,6 +261,7 @@ class CaptureSink final : public Sink {
   PluginContext& ctx_;
   std::shared_ptr<CaptureChannel> channel_;
   std::atomic<std::int64_t> fail_first_;
+  std::atomic<std::int64_t> unavailable_first_;
   std::chrono::milliseconds delay_;
   std::optional<FieldPath> error_when_;
   const bool async_;
@@ -290,6 +297,12 @@ const Schema& capture_schema() {
                               .def("0")
                               .range(0, std::nullopt)
                               .doc("Answer Retry to the first N writes.")
+                              .option("unavailable_first", OptionType::Int)
+                              .def("0")
+                              .range(0, std::nullopt)
+                              .doc(
+                                  "Answer Unavailable to the first N writes (after fail_first), reporting "
+                                  "a problem meanwhile.")
                               .option("error_when", OptionType::Field)
                               .doc("Events where this field is truthy get Error.")
                               .option("delay", OptionType::Duration)
