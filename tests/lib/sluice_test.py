@@ -139,8 +139,10 @@ def count_lines(path):
 class Sluice:
     """One `sluice run` process; its stderr goes to a log file shown on failure."""
 
-    def __init__(self, env, pipelines, extra_env=None, name="sluice", admin=False, test_plugins=()):
-        """@test_plugins: names of test-only plugin folders (build/test-plugins/NAME, e.g. `slow`)."""
+    def __init__(self, env, pipelines, extra_env=None, name="sluice", admin=False, test_plugins=(), stdin_path=None):
+        """@test_plugins: names of test-only plugin folders (build/test-plugins/NAME, e.g. `slow`);
+        @stdin_path: a file given to the process as its standard input (for the `stdin` source)."""
+        self.stdin_path = stdin_path
         self.env = env
         self.name = name
         self.admin = "127.0.0.1:%d" % free_port() if admin else None
@@ -158,8 +160,11 @@ class Sluice:
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, env=self.proc_env, cwd=self.env.tmp, stdin=subprocess.DEVNULL,
+        stdin = open(self.stdin_path, "rb") if self.stdin_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(self.args, env=self.proc_env, cwd=self.env.tmp, stdin=stdin,
                                      stdout=self.log, stderr=subprocess.STDOUT)
+        if self.stdin_path:
+            stdin.close()
         return self
 
     def alive(self):
@@ -204,6 +209,20 @@ class Sluice:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             raise TestFailure("%s still running after %d s:\n%s" % (self.name, timeout, self.log_tail()))
+
+    def data_dir(self):
+        return self.env.path(self.name + "-data")
+
+    def dead_letters(self, pipeline):
+        """The records of the default dead-letter file of @pipeline (parsed JSON lines)."""
+        return [json.loads(line) for line in read_lines(os.path.join(self.data_dir(), "dead-letter", pipeline + ".jsonl"))]
+
+    def log_text(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
 
     def log_tail(self, lines=40):
         try:
