@@ -33,8 +33,11 @@ class NodeError(RuntimeError):
 
 
 class OpenSearchNode:
-    def __init__(self, write_threads=None, write_queue=None, heap="256m", shards_default=None, max_seconds=600):
+    def __init__(self, write_threads=None, write_queue=None, heap="256m", shards_default=None, settings=None,
+                 max_seconds=600):
+        """@settings: more node settings for opensearch.yml, e.g. {"http.max_content_length": "1mb"}."""
         self.write_threads = write_threads
+        self.settings = dict(settings or {})
         self.write_queue = write_queue
         self.heap = heap
         self.shards_default = shards_default
@@ -56,6 +59,8 @@ class OpenSearchNode:
             cmd += ["--write-queue", str(self.write_queue)]
         if self.shards_default is not None:
             cmd += ["--shards-default", str(self.shards_default)]
+        for key, value in self.settings.items():
+            cmd += ["--set", "%s=%s" % (key, json.dumps(value) if isinstance(value, bool) else value)]
         # Cold, this resolves the jars from Maven Central and makes the class-data archive: minutes at worst.
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
         if proc.returncode != 0:
