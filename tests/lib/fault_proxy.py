@@ -24,8 +24,9 @@ The faults are what a client meets in front of a real OpenSearch cluster:
   rejected_execution_exception, 503 cluster_block_exception, ...), without
   being forwarded, for @seconds or the next @count requests.
 - max_bytes(n): a request whose body is over @n bytes is answered 413 with an
-  empty body and the connection closed, as OpenSearch does above
-  http.max_content_length; not forwarded.
+  empty body (Content-Length: 0, keep-alive), as OpenSearch does above
+  http.max_content_length; not forwarded. One that announces such a body
+  with Expect: 100-continue gets the 413 at once, and the connection closes.
 - truncate(count): the next @count responses are forwarded, then sent with
   their full Content-Length but only half of their body, and the connection
   is closed (the request did reach the server).
@@ -347,10 +348,12 @@ class FaultProxy:
                         return
                     continue
                 if fault == "413":
-                    # As OpenSearch: an empty body, and the connection is closed.
+                    # As OpenSearch: an empty body; the connection stays open.
                     self._finish(entry, 413, "413")
-                    self._send(conn, 413, [], b"", False)
-                    return
+                    self._send(conn, 413, [], b"", keep_alive)
+                    if not keep_alive:
+                        return
+                    continue
                 # Forward.
                 try:
                     if upstream is None:
@@ -498,7 +501,8 @@ class FaultProxy:
         lines += ["%s: %s" % (k, v) for k, v in headers]
         if not head:
             lines.append("Content-Length: %d" % len(body))
-        lines.append("Connection: %s" % ("keep-alive" if keep_alive else "close"))
+        if not keep_alive:
+            lines.append("Connection: close")
         out = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         if cut:
             # Half of the body (the headers promise all of it), then the connection closes. A response
