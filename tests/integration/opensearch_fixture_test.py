@@ -66,9 +66,9 @@ def check_python_client(node):
     import elasticsearch
     from elasticsearch import Elasticsearch, helpers
     check(elasticsearch.__version__[0] == 7, "python3-elasticsearch %s, expected 7.x" % (elasticsearch.__version__,))
-    # The 7.17 client's product check wants an Elasticsearch tagline or X-Elastic-Product header; OpenSearch
-    # has neither (and compatibility.override_main_response_version, which reports 7.10.2, does not help:
-    # 7.0-7.13 still needs the tagline).
+    # The 7.17 client's product check reads 2.19.6 as an Elasticsearch older than 6.0 and refuses it
+    # (compatibility.override_main_response_version, which reports 7.10.2, does not help: for 7.0-7.13 the
+    # client wants Elasticsearch's tagline).
     try:
         Elasticsearch([node.url]).info()
         refused = None
