@@ -15,7 +15,10 @@ PKGS=(
   clang libclang-rt-14-dev python3-h11
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
-  PKGS+=(default-jre-headless maven python3-flask)
+  # Java and Maven run the real Kafka broker and OpenSearch node of the tests
+  # (tests/fixtures/); the JDK compiles the OpenSearch fixture's launcher;
+  # python3-elasticsearch reads back what the elasticsearch sink wrote.
+  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch)
 fi
 missing=()
 for p in "${PKGS[@]}"; do
