@@ -212,7 +212,9 @@ bool Client::exchange(Host& host, Poco::Net::HTTPClientSession& session, const s
     r.status = static_cast<int>(res.getStatus());
     r.body.clear();
     Poco::StreamCopier::copyToString(is, r.body);
-    if (res.hasContentLength() && static_cast<std::int64_t>(r.body.size()) != res.getContentLength64()) {
+    const bool bodiless = method == "HEAD" || r.status == 204 || r.status == 304 || r.status / 100 == 1;
+    if (!bodiless && res.hasContentLength() &&
+        static_cast<std::int64_t>(r.body.size()) != res.getContentLength64()) {
       r.error = "the answer was cut short (" + std::to_string(r.body.size()) + " of " +
                 std::to_string(res.getContentLength64()) + " bytes)";
       return false;

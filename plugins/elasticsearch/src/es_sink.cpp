@@ -164,10 +164,11 @@ bool ElasticsearchSink::handshake_once(std::string& why) {
   const Json& v = info["version"];
   const std::string number = v.value("number", std::string("?"));
   const std::string distribution = v.value("distribution", std::string("elasticsearch"));
-  ctx_.log().info("connected to ", distribution, " ", number, " (node ", info.value("name", std::string("?")),
+  if (!connected_logged_) ctx_.log().info("connected to ", distribution, " ", number, " (node ", info.value("name", std::string("?")),
                   ", cluster ", info.value("cluster_name", std::string("?")), ") at ", r.host);
+  connected_logged_ = true;
   const int major = std::atoi(number.c_str());
-  if (distribution == "elasticsearch" && major < 7)
+  if (distribution == "elasticsearch" && major < 7 && !connected_logged_)
     ctx_.log().warn("Elasticsearch ", number,
                     " is older than 7.x: requests without mapping types may be refused");
 

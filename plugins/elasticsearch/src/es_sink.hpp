@@ -46,6 +46,7 @@ class ElasticsearchSink : public Sink {
   std::condition_variable cv_;
   bool ready_ = false;
   bool closing_ = false;
+  bool connected_logged_ = false;  ///< handshake thread only
   std::thread handshake_thread_;
 
   Counter& docs_ok_;
