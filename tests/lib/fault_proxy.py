@@ -88,6 +88,7 @@ class FaultProxy:
         self.url = None
         self._lock = threading.Condition()
         self._log = []
+        self._forgotten = 0  # requests dropped from the log by forget()
         self._clients = set()
         self._listener = None
         self._stopped = threading.Event()
@@ -239,6 +240,7 @@ class FaultProxy:
     def forget(self):
         """Empties the request log."""
         with self._lock:
+            self._forgotten += len(self._log)  # requests in flight still find their entries (or none)
             self._log = []
 
     # --- the listener -----------------------------------------------------------------------------
@@ -408,7 +410,7 @@ class FaultProxy:
     def _decide(self, method, target, headers):
         """Logs the request and picks the fault it meets (before its body is read)."""
         with self._lock:
-            entry = Request(len(self._log), time.time(), method, target, None, None, None, None)
+            entry = Request(self._forgotten + len(self._log), time.time(), method, target, None, None, None, None)
             self._log.append(entry)
             self._active_locked()  # expires a status fault that ran out
             if self._status is not None:
@@ -449,8 +451,14 @@ class FaultProxy:
     def _sized(self, entry, body):
         with self._lock:
             new = entry._replace(body_size=len(body), body=body if self.keep_bodies else None)
-            self._log[entry.seq] = new
+            self._update(new)
             return new
+
+    def _update(self, entry):
+        """Replaces @entry in the log (called with the lock held); one forgotten since is left out."""
+        i = entry.seq - self._forgotten
+        if i >= 0:
+            self._log[i] = entry
 
     def _finish(self, entry, status, fault, taken=None):
         """Logs the answer to @entry; @taken (default @fault) is the fault it had taken off a count."""
@@ -459,7 +467,9 @@ class FaultProxy:
             for kind in ("delay", "truncate"):
                 if taken and kind in taken:
                     self._in_flight[kind] -= 1
-            self._log[entry.seq] = self._log[entry.seq]._replace(status=status, fault=fault)
+            i = entry.seq - self._forgotten
+            if i >= 0:
+                self._log[i] = self._log[i]._replace(status=status, fault=fault)
             self._lock.notify_all()
 
     @staticmethod
