@@ -9,28 +9,77 @@ user checks in the index after a run. Finite runs read ndjson from stdin.
   with its idempotency guard (a replayed increment is not applied twice).
 - create_index creates the index with its mappings at start, and leaves an existing one alone.
 - the server's name and version are logged; documents read back with Debian's python3-elasticsearch.
+- a server unreachable at start: the pipeline waits (/health says why) and writes once it answers;
+  SIGTERM while nothing answers stops within the shutdown timeout and dead-letters nothing.
 """
 import json
 import os
 import sys
+import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tests", "lib"))
+from fault_proxy import FaultProxy  # noqa: E402
 from opensearch_node import OpenSearchNode  # noqa: E402
-from sluice_test import Sluice, check, run  # noqa: E402
+from sluice_test import Sluice, check, free_port, run, wait_until  # noqa: E402
 
 
-def run_finite(env, node, name, sink, docs, expect_exit=0, hosts=None):
-    """Runs pipeline @name (stdin ndjson → the sink given @sink options) on @docs; returns the Sluice."""
-    options = {"type": "elasticsearch", "hosts": hosts or node.url, "refresh": "wait_for"}
+def finite(env, name, sink, docs, hosts, admin=False, shutdown_timeout="30s"):
+    """A Sluice running pipeline @name: stdin ndjson (@docs) → the sink given @sink options."""
+    options = {"type": "elasticsearch", "hosts": hosts, "refresh": "wait_for"}
     options.update(sink)
     pipeline = env.write(name + ".yaml", json.dumps(
-        {"pipelines": {name: {"source": {"type": "stdin", "format": "ndjson"}, "sinks": [options]}}}))
+        {"pipelines": {name: {"shutdown_timeout": shutdown_timeout,
+                              "source": {"type": "stdin", "format": "ndjson"}, "sinks": [options]}}}))
     data = env.write(name + ".ndjson", "".join(json.dumps(d) + "\n" for d in docs))
-    s = Sluice(env, [pipeline], name=name, stdin_path=data)
+    return Sluice(env, [pipeline], name=name, stdin_path=data, admin=admin)
+
+
+def run_finite(env, node, name, sink, docs, expect_exit=0):
+    """Runs pipeline @name to its end; returns the Sluice."""
+    s = finite(env, name, sink, docs, node.url)
     with s:
         code = s.wait_exit(120)
     check(code == expect_exit, "%s exited %s, expected %s:\n%s" % (name, code, expect_exit, s.log_tail()))
     return s
+
+
+def health(s):
+    try:
+        with urllib.request.urlopen("http://%s/health" % s.admin, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return None, ""
+
+
+def unreachable_at_start(env, node):
+    with FaultProxy(node.url) as proxy:
+        proxy.down(600)
+        s = finite(env, "late", {"index": "late", "id": "{id}"}, [{"id": i} for i in range(50)], proxy.url, admin=True)
+        with s:
+            wait_until(lambda: s.check_alive() or health(s)[0] == 503, 30, "/health to say the sink is not connected")
+            code, text = health(s)
+            check("not connected to Elasticsearch" in text, "/health says why: %s" % text)
+            proxy.clear()  # the server answers from now on
+            code = s.wait_exit(60)
+        check(code == 0, "once the server answers, everything is written: exit %s\n%s" % (code, s.log_tail()))
+        check(node.count("late") == 50, "50 documents indexed, found %d" % node.count("late"))
+    # Nothing ever answers: SIGTERM still stops it, in time, and nothing is dead-lettered.
+    s = finite(env, "never", {"index": "never", "id": "{id}"}, [{"id": i} for i in range(10)],
+               "http://127.0.0.1:%d" % free_port(), admin=True, shutdown_timeout="5s")
+    with s:
+        wait_until(lambda: s.check_alive() or health(s)[0] == 503, 30, "/health to be unhealthy")
+        t0 = time.monotonic()
+        s.stop(timeout=40)
+        took = time.monotonic() - t0
+    check(took < 15, "SIGTERM took %.1f s with the server unreachable (the pipeline's shutdown_timeout is 5 s)"
+          % took)
+    check(s.dead_letters("never") == [], "an unreachable server dead-letters nothing")
+    check("10 event(s) failed (acknowledged as failed)" in s.log_text(),
+          "the log says the events were not delivered (not acknowledged: a Kafka source redelivers them)")
 
 
 def index_and_mapping_conflict(env, node):
@@ -144,6 +193,7 @@ def main(env):
         actions(env, node)
         create_index(env, node)
         interop(env, node)
+        unreachable_at_start(env, node)
 
 
 if __name__ == "__main__":
