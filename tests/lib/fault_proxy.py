@@ -38,11 +38,13 @@ import collections
 import http.client
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
 
-Request = collections.namedtuple("Request", "seq time method path body_size status fault body")
+Request = collections.namedtuple("Request", "seq time method path body_size status fault body headers",
+                                 defaults=(None,))
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
               "expect", "content-length"}
@@ -77,18 +79,24 @@ class ProxyError(RuntimeError):
 
 
 class FaultProxy:
-    def __init__(self, upstream_url, keep_bodies=False, upstream_timeout=120):
+    def __init__(self, upstream_url, keep_bodies=False, upstream_timeout=120, tls=None):
+        """@tls: (certificate file, private key file) to serve https:// instead of http://."""
         u = urllib.parse.urlsplit(upstream_url)
         if u.scheme != "http" or not u.hostname:
             raise ProxyError("FaultProxy forwards to http://HOST:PORT, not %r" % upstream_url)
         self.upstream = (u.hostname, u.port or 80)
         self.keep_bodies = keep_bodies
+        self._tls = None
+        if tls:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(*tls)
         self.upstream_timeout = upstream_timeout
         self.port = None
         self.url = None
         self._lock = threading.Condition()
         self._log = []
         self._forgotten = 0  # requests dropped from the log by forget()
+        self.tls_failures = []  # handshakes that failed (a client refusing the certificate)
         self._clients = set()
         self._listener = None
         self._stopped = threading.Event()
@@ -106,7 +114,7 @@ class FaultProxy:
     def start(self):
         self._listener = self._listen(0)
         self.port = self._listener.getsockname()[1]
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if self._tls else "http", self.port)
         self._listening = True
         self._thread = threading.Thread(target=self._accept_loop, name="fault-proxy-accept", daemon=True)
         self._thread.start()
@@ -306,6 +314,14 @@ class FaultProxy:
     # --- one client connection --------------------------------------------------------------------
 
     def _serve(self, conn):
+        if self._tls:
+            try:
+                conn = self._tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError) as e:
+                with self._lock:
+                    self.tls_failures.append(str(e))
+                conn.close()
+                return
         rfile = conn.makefile("rb")
         upstream = None
         try:
@@ -410,7 +426,8 @@ class FaultProxy:
     def _decide(self, method, target, headers):
         """Logs the request and picks the fault it meets (before its body is read)."""
         with self._lock:
-            entry = Request(self._forgotten + len(self._log), time.time(), method, target, None, None, None, None)
+            entry = Request(self._forgotten + len(self._log), time.time(), method, target, None, None, None, None,
+                            dict(headers.items()))
             self._log.append(entry)
             self._active_locked()  # expires a status fault that ran out
             if self._status is not None:
