@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/pipeline_config.hpp"
+#include "es_sink.hpp"
 #include "file_sink.hpp"
 #include "http_source.hpp"
 #include "kafka_sink.hpp"
@@ -49,6 +50,8 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
                                                    &sluice::kafka::KafkaSource::schema),
       sluice::describe<sluice::kafka::KafkaSink>(PluginKind::Sink, "kafka", "", "",
                                                  &sluice::kafka::KafkaSink::schema),
+      sluice::describe<sluice::elasticsearch::ElasticsearchSink>(
+          PluginKind::Sink, "elasticsearch", "", "", &sluice::elasticsearch::ElasticsearchSink::schema),
   };
   return all;
 }
