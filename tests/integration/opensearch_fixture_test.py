@@ -49,7 +49,7 @@ def check_node(node):
     check(info["version"]["number"] == "2.19.6", "version %s" % info["version"])
     status, plugins = node.request("GET", "/_cat/plugins", params={"format": "json"})
     names = sorted(p["component"].rsplit(".", 1)[-1] for p in plugins)
-    check(names == ["CommonAnalysisPlugin", "Netty4Plugin", "PainlessPlugin"], "plugins %s" % names)
+    check(names == ["CommonAnalysisPlugin", "IngestCommonPlugin", "Netty4Plugin", "PainlessPlugin"], "plugins %s" % names)
     # analysis-common is there: asciifolding is one of its filters.
     _, tokens = node.request("POST", "/_analyze", {"tokenizer": "standard", "filter": ["lowercase", "asciifolding"],
                                                     "text": "Café MacBook"})
