@@ -1,28 +1,59 @@
 #!/usr/bin/python3
-"""The elasticsearch sink through faults a real node cannot make on demand, made by a fault-injecting
-proxy (tests/lib/fault_proxy.py) in front of a real OpenSearch node: down for 30 s, every request
-answered 429 for 30 s (with Retry-After), 413 above a byte limit, responses cut short, answers slower
-than the sink's timeout. Events come from a `generate` source at a steady rate, ids from {seq}.
+"""Seed 000's indexer (pipelines/listings.yaml: a real Kafka broker → the elasticsearch sink) through
+faults a real node cannot make on demand, made by a fault-injecting proxy (tests/lib/fault_proxy.py)
+in front of a real OpenSearch node: down for 30 s, every request answered 429 for 30 s (with
+Retry-After), 413 above a byte limit, responses cut short, answers slower than the sink's timeout.
+Listings are put on the topic at a steady rate while it runs.
 
-In each: the pipeline's queue fills and the source pauses (its output stops moving while the sink
-retries), /health says why, then everything resumes. In the end the index holds every id exactly
-once, nothing is dead-lettered, the exit status is 0 and sluice's peak RSS stays bounded.
+In each: the pipeline's queue fills and the Kafka source pauses (its output stops moving while the
+sink retries), /health says why, then everything resumes. In the end the index holds every listing
+on the topic exactly once, the group's committed offsets are at the end of the topic, nothing is
+dead-lettered, and sluice's peak RSS stays bounded.
 """
 import json
 import os
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tests", "lib"))
+import yaml  # noqa: E402
 from fault_proxy import FaultProxy  # noqa: E402
+from kafka_broker import KafkaBroker  # noqa: E402
 from opensearch_node import OpenSearchNode  # noqa: E402
-from sluice_test import Sluice, check, run, wait_until  # noqa: E402
+from sluice_test import Sluice, check, committed_offsets, kcat_produce, run, wait_until  # noqa: E402
 
 TOTAL = 60000
-RATE = 1500
+RATE = 1500  # listings put on the topic per second
+PARTITIONS = 4
 QUEUE = 4000
 PEAK_RSS_MB = 250
+
+
+class Producer(threading.Thread):
+    """Puts TOTAL listings on the topic, RATE a second, round-robin over the partitions."""
+
+    def __init__(self, bootstrap):
+        super().__init__(daemon=True)
+        self.bootstrap, self.error, self.sent = bootstrap, None, 0
+
+    def run(self):
+        try:
+            chunk = RATE // 4
+            start = time.monotonic()
+            while self.sent < TOTAL:
+                for p in range(PARTITIONS):
+                    ids = range(self.sent + p, min(self.sent + chunk, TOTAL), PARTITIONS)
+                    kcat_produce(self.bootstrap, "new-listings-topic",
+                                 [json.dumps({"id": i, "title": "listing %d" % i, "description": "for sale"})
+                                  for i in ids], partition=p)
+                self.sent = min(self.sent + chunk, TOTAL)
+                # Pacing: the next chunk is due at sent / RATE seconds after the start.
+                time.sleep(max(0.0, start + self.sent / RATE - time.monotonic()))
+        except Exception as e:  # noqa: BLE001 - reported by the test
+            self.error = e
 
 
 def get(admin, path):
@@ -78,24 +109,31 @@ def source_pauses(s, what):
 
 def resumes(s, node, what):
     """The index grows again after @what."""
-    before = node.count("faults")
-    wait_until(lambda: s.check_alive() or node.count("faults") > before + 1000, 90, "indexing to resume after " + what)
+    before = node.count("listing_index")
+    wait_until(lambda: s.check_alive() or node.count("listing_index") > before + 1000, 90,
+               "indexing to resume after " + what)
     wait_until(lambda: get(s.admin, "/health")[0] == 200, 30, "/health to be healthy again after " + what)
 
 
 def main(env):
-    with OpenSearchNode() as node, FaultProxy(node.url) as proxy:
-        node.create_index("faults", mappings={"properties": {"id": {"type": "long"}}})
-        pipeline = env.write("faults.yaml", json.dumps({"pipelines": {"faults": {
-            "queue_max_events": QUEUE,
-            "source": {"type": "generate", "count": TOTAL, "rate": RATE, "batch_size": 100,
-                       "template": {"id": "{seq}", "title": "listing {seq}", "text": "{uuid}"}},
-            "sinks": [{"type": "elasticsearch", "hosts": proxy.url, "index": "faults", "id": "{id}",
-                       "timeout": "3s", "retry_initial_backoff": "100ms", "retry_max_backoff": "1s",
-                       "batch_max_events": 500}]}}}))
-        s = Sluice(env, [pipeline], name="faults", admin=True)
+    with KafkaBroker(partitions=PARTITIONS) as broker, OpenSearchNode() as node, FaultProxy(node.url) as proxy:
+        broker.create_topic("new-listings-topic", partitions=PARTITIONS)
+        # The shipped pipeline, pointed at the proxy, with a small queue (so it fills within the faults)
+        # and a timeout and backoffs short enough for the test.
+        with open(env.pipeline("listings.yaml")) as f:
+            doc = yaml.safe_load(f)
+        p = doc["pipelines"]["listings"]
+        p["queue_max_events"] = QUEUE
+        p["sinks"][0].update({"timeout": "3s", "retry_initial_backoff": "100ms", "retry_max_backoff": "1s",
+                              "batch_max_events": 500})
+        pipeline = env.write("listings.yaml", yaml.safe_dump(doc))
+        s = Sluice(env, [pipeline], name="faults", admin=True,
+                   extra_env={"KAFKA_BROKERS": broker.bootstrap, "ES_HOSTS": proxy.url})
+        producer = Producer(broker.bootstrap)
         with s:
-            wait_until(lambda: s.check_alive() or node.count("faults") >= 3000, 60, "a first 3000 documents")
+            producer.start()
+            wait_until(lambda: s.check_alive() or node.exists("listing_index") and
+                       node.count("listing_index") >= 3000, 60, "a first 3000 listings")
 
             proxy.down(30)
             why = source_pauses(s, "the outage")
@@ -124,15 +162,22 @@ def main(env):
             proxy.delay(5, 2)  # longer than the sink's 3 s timeout
             proxy.wait_clear(60)
 
-            if s.alive():
-                PEAKS.append(peak_rss_mb(s.proc.pid))
-            code = s.wait_exit(240)
-            check(code == 0, "sluice exited %s (0: every event delivered):\n%s" % (code, s.log_tail()))
+            producer.join(120)
+            check(producer.error is None, "the producer failed: %s" % producer.error)
+            wait_until(lambda: s.check_alive() or node.count("listing_index") >= TOTAL, 120,
+                       "all %d listings indexed" % TOTAL, interval=0.5)
+            # Offsets follow the stored documents: the group catches up with the end of the topic.
+            wait_until(lambda: s.check_alive() or sum(committed_offsets(
+                broker.bootstrap, "listing-indexer", "new-listings-topic", PARTITIONS).values()) >= TOTAL, 60,
+                "the group's committed offsets to reach the end of the topic")
+            PEAKS.append(peak_rss_mb(s.proc.pid))
+            code = s.stop()
+            check(code == 0, "sluice stopped with %s:\n%s" % (code, s.log_tail()))
         check(max(PEAKS) < PEAK_RSS_MB, "sluice's peak RSS stays under %d MB: %.0f MB" % (PEAK_RSS_MB, max(PEAKS)))
-        check(s.dead_letters("faults") == [], "nothing was dead-lettered: %s" % s.dead_letters("faults")[:3])
-        ids = node.ids("faults")
-        check(len(ids) == TOTAL, "%d documents in the index, %d sent" % (len(ids), TOTAL))
-        check(set(ids) == {str(i) for i in range(1, TOTAL + 1)}, "the index holds every id exactly once")
+        check(s.dead_letters("listings") == [], "nothing was dead-lettered: %s" % s.dead_letters("listings")[:3])
+        ids = node.ids("listing_index")
+        check(len(ids) == TOTAL, "%d documents in the index, %d on the topic" % (len(ids), TOTAL))
+        check(set(ids) == {str(i) for i in range(TOTAL)}, "the index holds every listing exactly once")
         check("cut short" in s.log_text(), "the responses cut short are logged as such")
         print("faults: %d bulk requests through the proxy, peak RSS %.0f MB" % (
             len(proxy.requests("/_bulk")), max(PEAKS)), flush=True)
