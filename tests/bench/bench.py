@@ -512,9 +512,34 @@ def report_k2(res):
     print_ratio("sluice (10000 events per write)/kcat -P", res[2], res[1])
 
 
+# ---------------------------------------------------------------- Elasticsearch (E0, E1): es_bench.py
+
+def bench_e0(args):
+    """E0: the elasticsearch sink's CPU per document against a null server (sluice CPU, ES sink minus null sink)"""
+    import es_bench
+    return es_bench.bench_e0(args)
+
+
+def bench_e1(args):
+    """E1: listings on Kafka -> a real OpenSearch node: node limit, sluice, helpers.bulk, seed's es.index()"""
+    import es_bench
+    return es_bench.bench_e1(args)
+
+
+def report_e0(res):
+    import es_bench
+    es_bench.report_e0(res)
+
+
+def report_e1(res):
+    import es_bench
+    es_bench.report_e1(res)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
-           "k2": bench_k2, "k2-real": bench_k2_real}
-REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2}
+           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1}
+REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
+           "e0": report_e0, "e1": report_e1}
 
 
 def main():
@@ -523,6 +548,12 @@ def main():
     ap.add_argument("--events", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--k-events", type=int, default=1_000_000, help="page views for K1 and K2")
+    ap.add_argument("--e-events", type=int, default=1_000_000, help="listings for E1")
+    ap.add_argument("--seed-events", type=int, default=20_000,
+                    help="listings for E1's seed peer (one es.index() per message: slow)")
+    ap.add_argument("--e0-events", type=int, default=1_000_000, help="documents for E0")
+    ap.add_argument("--es-batch", type=int, default=5000, help="documents per bulk request in E0 and E1")
+    ap.add_argument("--es-concurrency", type=int, default=2, help="bulk requests in flight in E0 and E1")
     ap.add_argument("names", nargs="*", default=["b1", "startup"])
     args = ap.parse_args()
     for name in args.names:
@@ -531,7 +562,8 @@ def main():
         print(f"## {name}: {BENCHES[name].__doc__.strip().splitlines()[0]}")
         results = BENCHES[name](args)
         for r in results:
-            print(r.row())
+            if r is not None:  # None: a contestant without a valid result (it said why)
+                print(r.row())
         report = REPORTS.get(name)
         if report:
             report(results)
