@@ -85,33 +85,50 @@ def run_measured(name, argv, env=None, events=None, stdin=None, stdout=subproces
     return Result(name, wall, ru.ru_utime + ru.ru_stime, hwm, events)
 
 
-def run_until_lines(name, argv, out_path, n, env=None, stdout=subprocess.DEVNULL, timeout=300, poll=0.005):
-    """Runs argv until @out_path holds @n lines, then stops it (SIGTERM) if it has not exited.
+def proc_cpu(pid):
+    """CPU seconds (user + system) a running process has used so far, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    Reports the wall time from spawn to the n-th line, and in extra the steady
-    rate from the first line written to the last (consumer-group joins and
+
+def line_counter(path):
+    """A progress function for run_until: the lines written to @path so far (read incrementally)."""
+    state = {"pos": 0, "lines": 0}
+
+    def progress():
+        try:
+            with open(path, "rb") as f:
+                f.seek(state["pos"])
+                chunk = f.read()
+        except FileNotFoundError:
+            chunk = b""
+        state["pos"] += len(chunk)
+        state["lines"] += chunk.count(b"\n")
+        return state["lines"]
+    return progress
+
+
+def run_until(name, argv, progress, n, env=None, stdout=subprocess.DEVNULL, timeout=300, poll=0.005):
+    """Runs argv until progress() (items done so far) reaches @n, then stops it (SIGTERM) if it has
+    not exited.
+
+    Reports the wall time from spawn to the n-th item, and in extra the steady
+    rate from the first item done to the last (consumer-group joins and
     start-up are left out); CPU from wait4's rusage, peak RSS from VmHWM."""
     full_env = dict(os.environ, **(env or {}))
     t0 = time.perf_counter()
     err_file = tempfile.TemporaryFile()  # a file, not a pipe: a chatty peer cannot block on it
     p = subprocess.Popen(argv, env=full_env, stdout=stdout, stderr=err_file)
-    lines, first_t, first_lines, last_t, hwm, ru = 0, None, 0, None, 0, None
-    pos = 0
+    done, first_t, first_done, last_t, hwm, ru = 0, None, 0, None, 0, None
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            with open(out_path, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-        except FileNotFoundError:
-            chunk = b""
+        before = done
+        done = progress()
         now = time.perf_counter()
-        if chunk:
-            pos += len(chunk)
-            lines += chunk.count(b"\n")
-            if first_t is None:
-                first_t, first_lines = now, lines
-        if lines >= n:
+        if done and first_t is None:
+            first_t, first_done = now, done
+        if done >= n:
             last_t = now
             break
         if p.returncode is None:
@@ -119,7 +136,7 @@ def run_until_lines(name, argv, out_path, n, env=None, stdout=subprocess.DEVNULL
             if pid:
                 p.returncode = os.waitstatus_to_exitcode(status)
         hwm = max(hwm, vm_hwm_kb(p.pid)) if p.returncode is None else hwm
-        if p.returncode is not None and not chunk:
+        if p.returncode is not None and done == before:
             break
         time.sleep(poll)
     if p.returncode is None:
@@ -129,12 +146,17 @@ def run_until_lines(name, argv, out_path, n, env=None, stdout=subprocess.DEVNULL
         p.returncode = os.waitstatus_to_exitcode(status)
     if last_t is None:
         err_file.seek(0)
-        raise RuntimeError(f"{name}: wrote {lines} of {n} lines\n{err_file.read().decode(errors='replace')[-2000:]}")
+        raise RuntimeError(f"{name}: {done} of {n} done\n{err_file.read().decode(errors='replace')[-2000:]}")
     r = Result(name, last_t - t0, (ru.ru_utime + ru.ru_stime) if ru else 0.0, hwm, n)
-    steady = (n - first_lines) / (last_t - first_t) if last_t > first_t else float("inf")
+    steady = (n - first_done) / (last_t - first_t) if last_t > first_t else float("inf")
     r.steady = steady
     r.extra = {"steady": f"{steady:,.0f}/s", "first_line_s": f"{first_t - t0:.2f}"}
     return r
+
+
+def run_until_lines(name, argv, out_path, n, env=None, stdout=subprocess.DEVNULL, timeout=300, poll=0.005):
+    """run_until() with the lines of @out_path as the progress (K1's log files, E1's peers)."""
+    return run_until(name, argv, line_counter(out_path), n, env, stdout, timeout, poll)
 
 
 def benthos_bin():
@@ -341,17 +363,21 @@ def access_log_pipeline(tmp, topic, group, sink_options=None):
     return path
 
 
+def warm_up_group(bootstrap, topic, group, kcat_options=()):
+    """The first group on a fresh broker creates __consumer_offsets during its join: a throwaway group
+    (kcat reading one message) pays for that, not the first contestant."""
+    subprocess.run(["kcat", "-b", bootstrap, "-G", group, "-q", "-c", "1", "-o", "beginning",
+                    "-X", "auto.offset.reset=earliest"] + list(kcat_options) + [topic], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=60)
+
+
 def kafka_contestants(args, bootstrap, topic, n, mock, tmp, tag):
     """K1 on one cluster: sluice, kcat -G (defaults, then sluice's fetch settings), kafka-python; each with a
     fresh group, one after the other."""
     res = []
     big = ["-X", "receive.message.max.bytes=1000000000"] if mock else []
     run = f"{tag}-{os.getpid()}-{int(time.time())}"
-    # The first group on a fresh broker creates __consumer_offsets during its join: a throwaway group
-    # pays for that, not the first contestant.
-    subprocess.run(["kcat", "-b", bootstrap, "-G", f"warm-up-{run}", "-q", "-c", "1", "-o", "beginning",
-                    "-X", "auto.offset.reset=earliest"] + big + [topic], stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=60)
+    warm_up_group(bootstrap, topic, f"warm-up-{run}", big)
 
     out = os.path.join(tmp, "sluice.log")
     env = {"KAFKA_BROKERS": bootstrap, "ACCESS_LOG": out, "SLUICE_ADMIN_LISTEN": "off"}
@@ -395,14 +421,15 @@ def report_k1(res):
             print_ratio(f"steady {s.name.split(' (')[0]} / {r.name}", s, r, "steady")
 
 
-def preload(bootstrap, topic, views, tmp, mock):
-    path = os.path.join(tmp, "views.tsv")
+def preload(bootstrap, topic, views, tmp, mock, what="page views"):
+    """Produces (key, value) pairs to @topic with kcat -P (one message per pair); returns the TSV file."""
+    path = os.path.join(tmp, f"{topic}.tsv")
     with open(path, "w") as f:
         for k, v in views:
             f.write(f"{k}\t{v}\n")
     t0 = time.perf_counter()
     subprocess.run(kcat_produce_file(bootstrap, topic, path, mock), check=True, stderr=subprocess.PIPE)
-    print(f"(preloaded {len(views):,} page views on {topic} in {time.perf_counter() - t0:.1f} s)", flush=True)
+    print(f"(preloaded {len(views):,} {what} on {topic} in {time.perf_counter() - t0:.1f} s)", flush=True)
     return path
 
 
@@ -485,9 +512,34 @@ def report_k2(res):
     print_ratio("sluice (10000 events per write)/kcat -P", res[2], res[1])
 
 
+# ---------------------------------------------------------------- Elasticsearch (E0, E1): es_bench.py
+
+def bench_e0(args):
+    """E0: the elasticsearch sink's CPU per document against a null server (sluice CPU, ES sink minus null sink)"""
+    import es_bench
+    return es_bench.bench_e0(args)
+
+
+def bench_e1(args):
+    """E1: listings on Kafka -> a real OpenSearch node: node limit, sluice, helpers.bulk, seed's es.index()"""
+    import es_bench
+    return es_bench.bench_e1(args)
+
+
+def report_e0(res):
+    import es_bench
+    es_bench.report_e0(res)
+
+
+def report_e1(res):
+    import es_bench
+    es_bench.report_e1(res)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
-           "k2": bench_k2, "k2-real": bench_k2_real}
-REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2}
+           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1}
+REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
+           "e0": report_e0, "e1": report_e1}
 
 
 def main():
@@ -496,6 +548,12 @@ def main():
     ap.add_argument("--events", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--k-events", type=int, default=1_000_000, help="page views for K1 and K2")
+    ap.add_argument("--e-events", type=int, default=1_000_000, help="listings for E1")
+    ap.add_argument("--seed-events", type=int, default=20_000,
+                    help="listings for E1's seed peer (one es.index() per message: slow)")
+    ap.add_argument("--e0-events", type=int, default=1_000_000, help="documents for E0")
+    ap.add_argument("--es-batch", type=int, default=5000, help="documents per bulk request in E0 and E1")
+    ap.add_argument("--es-concurrency", type=int, default=2, help="bulk requests in flight in E0 and E1")
     ap.add_argument("names", nargs="*", default=["b1", "startup"])
     args = ap.parse_args()
     for name in args.names:
@@ -504,7 +562,8 @@ def main():
         print(f"## {name}: {BENCHES[name].__doc__.strip().splitlines()[0]}")
         results = BENCHES[name](args)
         for r in results:
-            print(r.row())
+            if r is not None:  # None: a contestant without a valid result (it said why)
+                print(r.row())
         report = REPORTS.get(name)
         if report:
             report(results)

@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import HERE, ROOT, Result, free_port, sluice_bin  # noqa: E402
+from bench import HERE, ROOT, Result, free_port, proc_cpu, sluice_bin  # noqa: E402
 
 CLICK = ('{"visitor_platform": "mobile","ts_ingest": 1515819844345,"article_title": "Cercanías San Sebastián",'
          '"visitor_country": "BE","visitor_page_timer": 0,"visitor_os": "ios","article": '
@@ -59,12 +59,6 @@ def proc_status(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
-
-
-def proc_cpu(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def to_ms(text):
