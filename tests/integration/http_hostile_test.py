@@ -13,7 +13,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from sluice_test import Sluice, check, free_port, read_lines, run, wait_until  # noqa: E402
+from sluice_test import Sluice, check, free_port, read_lines, run, sanitized, wait_until  # noqa: E402
 
 PIPELINE = """
 pipelines:
@@ -89,13 +89,6 @@ def rss_mb(pid, field="VmRSS"):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     return 0.0
-
-
-def sanitized(pid):
-    """True when the process runs with ASan or TSan (their runtime is mapped)."""
-    with open("/proc/%d/maps" % pid) as f:
-        maps = f.read()
-    return "libasan" in maps or "libtsan" in maps
 
 
 def flood(port, count, prefix, size, seconds=30):

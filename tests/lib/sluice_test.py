@@ -117,6 +117,14 @@ def free_port():
     return port
 
 
+def sanitized(pid):
+    """True when process @pid runs with ASan or TSan (their runtime is mapped): its RSS then says nothing
+    about a memory budget (quarantine, shadow memory), so such bounds are checked in the normal build only."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    return "libasan" in maps or "libtsan" in maps
+
+
 def read_lines(path):
     try:
         with open(path, "rb") as f:
