@@ -118,7 +118,12 @@ TEST(KafkaSink, RetriableProduceErrorsAreRetriedUntilDelivered) {
       cluster.mock(), 0, 4, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
       RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE);
   testing::Harness h;
-  h.start(sink_pipeline(cluster.bootstrap(), topic));
+  // One request in flight per connection: librdkafka 2.0.2's mock checks producer sequences only for
+  // transactional producers, so a batch appended after its failed predecessor is accepted (a real broker
+  // answers OUT_OF_ORDER_SEQUENCE_NUMBER) and the idempotent producer then takes the predecessor as
+  // persisted. Seen under load: 2 of 50 missing from the log although reported delivered.
+  h.start(sink_pipeline(cluster.bootstrap(), topic,
+                        "        rdkafka.max.in.flight.requests.per.connection: 1\n"));
   constexpr int n = 50;
   std::vector<std::string> docs;
   for (int i = 0; i < n; ++i) docs.push_back(R"({"user_id":"r)" + std::to_string(i) + R"(","item_id":1})");
