@@ -66,6 +66,13 @@ const Schema& KafkaSource::schema() {
           .doc(
               "On revocation and shutdown: how long to wait for in-flight events before committing what is "
               "done (the rest is consumed again later).")
+          .option("pause_after", OptionType::Duration)
+          .def("1s")
+          .range(0, 60000)
+          .doc(
+              "Backpressure: how long a batch the pipeline cannot take is held, fetching nothing new, "
+              "before the partitions are paused. Pausing drops what librdkafka prefetched (fetched again "
+              "after the resume); holding keeps it, but delays rebalance callbacks by as much.")
           .passthrough("rdkafka.")
           .build();
   return s;
@@ -105,6 +112,7 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   payload_ = p == "text" ? Payload::Text : p == "raw" ? Payload::Raw : Payload::Json;
   batch_size_ = static_cast<std::size_t>(config.integer("batch_size"));
   drain_timeout_ = config.duration("drain_timeout");
+  pause_after_ = config.duration("pause_after");
   const std::string group = config.str("group");
 
   auto conf = new_conf();
@@ -170,19 +178,24 @@ void KafkaSource::run(SourceContext& ctx) {
       switch (ctx.try_emit(pending_, milliseconds{20})) {
         case EmitResult::Accepted:
           pending_.clear();
+          full_since_.reset();
           if (paused_) set_paused(false);
           break;
         case EmitResult::Full:
-          // Keep polling (max.poll.interval.ms) but fetch nothing new until the pipeline takes the batch.
-          if (!paused_) set_paused(true);
+          // A short stall (a bulk request in flight) only holds the batch, and librdkafka's prefetch
+          // waits with it; a longer one pauses the partitions, so that polling (max.poll.interval.ms,
+          // rebalances) can go on without fetching anything new.
+          if (!full_since_) full_since_ = Clock::now();
+          if (!paused_ && Clock::now() - *full_since_ >= pause_after_) set_paused(true);
           break;
         case EmitResult::Stopping:
           break;
       }
     }
     if (should_stop()) break;
-    // An empty batch waits for the first message; a held one only serves callbacks.
-    poll_batch(pending_.empty() ? 100 : 0);
+    // An empty batch waits for the first message; a held one polls nothing until the partitions are
+    // paused, then only serves callbacks.
+    if (pending_.empty() || paused_) poll_batch(pending_.empty() ? 100 : 0);
     store_offsets();
     if (const auto now = Clock::now(); now >= next_lag) {
       update_lag();

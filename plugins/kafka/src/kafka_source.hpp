@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,6 +76,7 @@ class KafkaSource : public Source, public ClientBase {
   Payload payload_ = Payload::Json;
   std::size_t batch_size_ = 1000;
   std::chrono::milliseconds drain_timeout_{10000};
+  std::chrono::milliseconds pause_after_{1000};
 
   std::map<PartitionKey, PartitionState> partitions_;  // poll thread only
   PartitionState* last_state_ = nullptr;               // cache for consecutive messages of one partition
@@ -84,6 +86,7 @@ class KafkaSource : public Source, public ClientBase {
   AckHandle run_ack_;         // the source's own reference to the open run's acknowledgement
   Batch pending_;
   bool paused_ = false;
+  std::optional<std::chrono::steady_clock::time_point> full_since_;  ///< since when pending_ is refused
   bool closing_ = false;
   std::atomic<bool> stop_{false};
 
