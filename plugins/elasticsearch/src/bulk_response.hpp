@@ -30,6 +30,13 @@ extern const char* const kBulkFilterPath;
 bool parse_bulk_response(std::string_view body, std::size_t items, Action action, bool external_version,
                          std::vector<ItemVerdict>& out, std::string& why);
 
+/**
+ * The same verdicts from a full parse of the body (a DOM): what parse_bulk_response() falls back
+ * to for anything but an answer whose items all succeeded, which it reads without a DOM.
+ */
+bool parse_bulk_response_full(std::string_view body, std::size_t items, Action action, bool external_version,
+                              std::vector<ItemVerdict>& out, std::string& why);
+
 /** The text of an error object (`type: reason`, with its caused_by), for logs and dead letters. */
 std::string error_text(const Json& error);
 

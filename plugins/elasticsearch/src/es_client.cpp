@@ -51,7 +51,7 @@ struct Client::Host {
   int failures = 0;
 };
 
-std::string gzip(const std::string& data) {
+std::string gzip(std::string_view data) {
   z_stream zs{};
   if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("zlib: deflateInit2 failed");
@@ -182,7 +182,7 @@ void Client::mark_up(Host& host) {
 }
 
 bool Client::exchange(Host& host, Poco::Net::HTTPClientSession& session, const std::string& method,
-                      const std::string& target, const std::string& body, const std::string& content_type,
+                      const std::string& target, std::string_view body, const std::string& content_type,
                       HttpResult& r, bool& got_bytes) {
   got_bytes = false;
   try {
@@ -190,22 +190,32 @@ bool Client::exchange(Host& host, Poco::Net::HTTPClientSession& session, const s
     req.setKeepAlive(true);
     if (!settings_.authorization.empty()) req.set("Authorization", settings_.authorization);
     req.set("Accept", "application/json");
-    const std::string* payload = &body;
+    std::string_view payload = body;
     std::string compressed;
     if (!body.empty() || method == "POST" || method == "PUT") {
       req.setContentType(content_type);
       if (settings_.gzip && !body.empty()) {
         compressed = gzip(body);
-        payload = &compressed;
+        payload = compressed;
         req.set("Content-Encoding", "gzip");
       }
-      req.setContentLength(static_cast<std::streamsize>(payload->size()));
+      req.setContentLength(static_cast<std::streamsize>(payload.size()));
     }
+    // Poco buffers the header in the body stream, and writes a body given to that stream in 4 KiB
+    // pieces: a 5 MB bulk took 1,300 send() calls. The header goes first (flush), then the body
+    // straight to the socket, in as few calls as the kernel takes. TCP_NODELAY: the body's last
+    // partial segment must not wait for the server's delayed ACK of the one before.
     std::ostream& os = session.sendRequest(req);
-    os.write(payload->data(), static_cast<std::streamsize>(payload->size()));
+    session.socket().setNoDelay(true);
     os.flush();
     if (!os) throw Poco::Net::NetException("sending the request failed");
-    bytes_sent_.fetch_add(payload->size(), std::memory_order_relaxed);
+    for (std::size_t sent = 0; sent < payload.size();) {
+      const int n = session.socket().sendBytes(
+          payload.data() + sent, static_cast<int>(std::min<std::size_t>(payload.size() - sent, 1 << 30)));
+      if (n <= 0) throw Poco::Net::NetException("sending the request failed");
+      sent += static_cast<std::size_t>(n);
+    }
+    bytes_sent_.fetch_add(payload.size(), std::memory_order_relaxed);
     Poco::Net::HTTPResponse res;
     std::istream& is = session.receiveResponse(res);
     got_bytes = true;
@@ -236,7 +246,7 @@ bool Client::exchange(Host& host, Poco::Net::HTTPClientSession& session, const s
 }
 
 HttpResult Client::request(const std::string& method, const std::string& path_and_query,
-                           const std::string& body, const std::string& content_type) {
+                           std::string_view body, const std::string& content_type) {
   HttpResult r;
   std::vector<Host*> tried;
   while (Host* host = pick(tried)) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <Poco/Net/Context.h>
@@ -43,8 +44,8 @@ class Client {
    * A request that fails on a reused keep-alive connection before any answer is sent
    * again once on a new connection of the same host (the server may have closed it).
    */
-  HttpResult request(const std::string& method, const std::string& path_and_query,
-                     const std::string& body = {}, const std::string& content_type = "application/json");
+  HttpResult request(const std::string& method, const std::string& path_and_query, std::string_view body = {},
+                     const std::string& content_type = "application/json");
 
   /** Body bytes sent (after compression), in total. */
   std::uint64_t bytes_sent() const noexcept { return bytes_sent_.load(std::memory_order_relaxed); }
@@ -57,7 +58,7 @@ class Client {
   Host* pick(std::vector<Host*>& tried);
   /** One exchange on one connection; false (with the reason in @p r.error) when no whole answer came. */
   bool exchange(Host& host, Poco::Net::HTTPClientSession& session, const std::string& method,
-                const std::string& target, const std::string& body, const std::string& content_type,
+                const std::string& target, std::string_view body, const std::string& content_type,
                 HttpResult& r, bool& got_bytes);
   std::unique_ptr<Poco::Net::HTTPClientSession> take(Host& host, bool& reused);
   void give_back(Host& host, std::unique_ptr<Poco::Net::HTTPClientSession> session);
@@ -74,6 +75,6 @@ class Client {
 };
 
 /** Compresses @p data as gzip (RFC 1952). */
-std::string gzip(const std::string& data);
+std::string gzip(std::string_view data);
 
 }  // namespace sluice::elasticsearch

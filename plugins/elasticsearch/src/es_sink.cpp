@@ -164,8 +164,10 @@ bool ElasticsearchSink::handshake_once(std::string& why) {
   const Json& v = info["version"];
   const std::string number = v.value("number", std::string("?"));
   const std::string distribution = v.value("distribution", std::string("elasticsearch"));
-  if (!connected_logged_) ctx_.log().info("connected to ", distribution, " ", number, " (node ", info.value("name", std::string("?")),
-                  ", cluster ", info.value("cluster_name", std::string("?")), ") at ", r.host);
+  if (!connected_logged_)
+    ctx_.log().info("connected to ", distribution, " ", number, " (node ",
+                    info.value("name", std::string("?")), ", cluster ",
+                    info.value("cluster_name", std::string("?")), ") at ", r.host);
   connected_logged_ = true;
   const int major = std::atoi(number.c_str());
   if (distribution == "elasticsearch" && major < 7 && !connected_logged_)
@@ -244,12 +246,23 @@ void ElasticsearchSink::send(const std::vector<std::size_t>& items, Round& round
   while (!chunks.empty()) {
     std::vector<std::size_t> chunk = std::move(chunks.front());
     chunks.pop_front();
-    body.clear();
-    for (std::size_t i : chunk) body.append(enc.buf, enc.span[i].first, enc.size(i));
+    // Items encoded back to back (a first round, in order) are sent from the encoder's buffer.
+    bool contiguous = true;
+    for (std::size_t k = 1; k < chunk.size() && contiguous; ++k)
+      contiguous = enc.span[chunk[k - 1]].second == enc.span[chunk[k]].first;
+    std::string_view payload;
+    if (contiguous) {
+      const std::size_t from = enc.span[chunk.front()].first;
+      payload = std::string_view(enc.buf).substr(from, enc.span[chunk.back()].second - from);
+    } else {
+      body.clear();
+      for (std::size_t i : chunk) body.append(enc.buf, enc.span[i].first, enc.size(i));
+      payload = body;
+    }
 
     const auto t0 = std::chrono::steady_clock::now();
     const std::uint64_t sent_before = client_.bytes_sent();
-    HttpResult r = client_.request("POST", bulk_target_, body, "application/x-ndjson");
+    HttpResult r = client_.request("POST", bulk_target_, payload, "application/x-ndjson");
     bulk_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     bytes_.inc(client_.bytes_sent() - sent_before);
 

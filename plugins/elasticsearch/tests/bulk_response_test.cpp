@@ -85,3 +85,58 @@ TEST(BulkResponse, WhatDoesNotMatchTheRequestIsRefused) {
   EXPECT_NE(refused(R"({"errors":false,"items":[{"index":{"result":"created"}}]})", 1).find("no status"),
             std::string::npos);
 }
+
+TEST(BulkResponse, AnAllSuccessfulAnswerKeepsEachStatus) {
+  const auto v = read(R"({"errors":false,"took":3,"items":[{"index":{"status":201,"result":"created"}},
+    {"index":{"_shards":{"total":1,"failed":[]},"status":200,"result":"updated"}}]})",
+                      2);
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_EQ(v[0].status, 201);
+  EXPECT_EQ(v[1].status, 200);
+  EXPECT_EQ(v[1].outcome, Outcome::Ok);
+  EXPECT_TRUE(v[1].reason.empty());
+}
+
+// parse_bulk_response() reads the common answer without a DOM and leaves everything else to the full reader:
+// on these bodies, near the common answer, both must give the same verdicts or the same refusal.
+TEST(BulkResponse, TheReaderWithoutADomAgreesWithTheFullOne) {
+  const std::string deep = std::string(600, '[') + std::string(600, ']');
+  const std::vector<std::pair<std::string, es::Action>> bodies = {
+      {R"({"items":[{"index":{"status":201}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":201,"status":"x"}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":"201"}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":201.0}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":4294967497}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":201,"error":{"type":"x"}}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":201},"index":{"status":500}}]})", es::Action::Index},
+      {R"({"items":[{"index":{"status":201},"create":{"status":201}}]})", es::Action::Index},
+      {R"({"items":[{"index":[{"status":201}]}]})", es::Action::Index},
+      {R"({"items":[[{"index":{"status":201}}]]})", es::Action::Index},
+      {R"({"items":[{}]})", es::Action::Index},
+      {R"({"items":[7]})", es::Action::Index},
+      {R"({"items":{"index":{"status":201}}})", es::Action::Index},
+      {R"({"items":[],"items":[{"index":{"status":201}}]})", es::Action::Index},
+      {R"([{"index":{"status":201}}])", es::Action::Index},
+      {std::string(R"({"items":[{"index":{"status":201}}]})") + '\0' + "junk", es::Action::Index},
+      {R"({"items":[{"index":{"status":201}}]} junk)", es::Action::Index},
+      {R"({"items":[{"index":{"status":201,"x":)" + deep + "}}]}", es::Action::Index},
+      {R"({"items":[{"update":{"status":200,"result":"noop"}}]})", es::Action::Upsert},
+      {R"({"items":[{"update":{"status":200}}]})", es::Action::Index},
+      {R"({"items":[{"delete":{"status":404}}]})", es::Action::Delete},
+      {R"({"items":[{"create":{"status":409}}]})", es::Action::Create},
+  };
+  for (const auto& [body, action] : bodies) {
+    std::vector<es::ItemVerdict> fast, full;
+    std::string fast_why, full_why;
+    const bool a = es::parse_bulk_response(body, 1, action, false, fast, fast_why);
+    const bool b = es::parse_bulk_response_full(body, 1, action, false, full, full_why);
+    EXPECT_EQ(a, b) << body.substr(0, 80);
+    EXPECT_EQ(fast_why, full_why) << body.substr(0, 80);
+    ASSERT_EQ(fast.size(), full.size()) << body.substr(0, 80);
+    for (std::size_t i = 0; i < fast.size(); ++i) {
+      EXPECT_EQ(fast[i].outcome, full[i].outcome) << body.substr(0, 80);
+      EXPECT_EQ(fast[i].status, full[i].status) << body.substr(0, 80);
+      EXPECT_EQ(fast[i].reason, full[i].reason) << body.substr(0, 80);
+    }
+  }
+}
