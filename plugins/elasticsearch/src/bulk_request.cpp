@@ -123,6 +123,14 @@ void append_json_string(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
+BulkEncoder::BulkEncoder(const Settings& settings) : s_(settings) {
+  if (!s_.index.is_literal()) return;
+  std::string why;
+  literal_prefix_ = std::string("{\"") + bulk_verb(s_.action) + "\":{\"_index\":";
+  // An index that cannot render (empty) keeps the per-event path and its error.
+  if (!rendered_string(s_.index, Event{}, literal_prefix_, "index", why)) literal_prefix_.clear();
+}
+
 bool BulkEncoder::encode(const Event& event, std::string& out, std::string& why) const {
   const std::size_t mark = out.size();
   // The root cause first: an event that is not JSON fails every field reference after it.
@@ -175,10 +183,14 @@ bool BulkEncoder::encode(const Event& event, std::string& out, std::string& why)
 }
 
 bool BulkEncoder::action_line(const Event& event, std::string& out, std::string& why) const {
-  out += "{\"";
-  out += bulk_verb(s_.action);
-  out += "\":{\"_index\":";
-  if (!rendered_string(s_.index, event, out, "index", why)) return false;
+  if (!literal_prefix_.empty()) {
+    out += literal_prefix_;
+  } else {
+    out += "{\"";
+    out += bulk_verb(s_.action);
+    out += "\":{\"_index\":";
+    if (!rendered_string(s_.index, event, out, "index", why)) return false;
+  }
   if (s_.id) {
     out += ",\"_id\":";
     if (!rendered_string(*s_.id, event, out, "id", why)) return false;

@@ -18,7 +18,7 @@ extern const char* const kIncrementScript;
 
 class BulkEncoder {
  public:
-  explicit BulkEncoder(const Settings& settings) : s_(settings) {}
+  explicit BulkEncoder(const Settings& settings);
   /**
    * Appends the lines of @p event to @p out. On failure (a missing id, a document
    * that is not a JSON object, ...) returns false with @p why and leaves @p out as it was.
@@ -32,6 +32,8 @@ class BulkEncoder {
   bool script_body(const Event& event, std::string& out, std::string& why) const;
   bool increment_body(const Event& event, std::string& out, std::string& why) const;
   const Settings& s_;
+  /** `{"<verb>":{"_index":"<index>"` when the index is a literal: rendered once, not per event. */
+  std::string literal_prefix_;
 };
 
 }  // namespace sluice::elasticsearch
