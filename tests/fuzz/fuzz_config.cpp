@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aggregate_settings.hpp"
 #include "config/pipeline_config.hpp"
 #include "es_sink.hpp"
 #include "file_sink.hpp"
@@ -30,8 +31,15 @@ using sluice::PluginKind;
 sluice::PluginDescriptor basic(PluginKind kind, const char* name, const sluice::Schema& (*schema)(),
                                sluice::Plugin* (*create)(sluice::PluginContext&, const sluice::Config&),
                                sluice::ConfigCheck check) {
-  return {sizeof(sluice::PluginDescriptor), kind, name, "", "", schema, create,
-          [](sluice::Plugin* p) noexcept { delete p; }, check};
+  return {sizeof(sluice::PluginDescriptor),
+          kind,
+          name,
+          "",
+          "",
+          schema,
+          create,
+          [](sluice::Plugin* p) noexcept { delete p; },
+          check};
 }
 
 const std::vector<sluice::PluginDescriptor>& descriptors() {
@@ -43,7 +51,8 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
       basic(PluginKind::Sink, "null", &b::null_schema, &b::make_null, nullptr),
       basic(PluginKind::Transform, "filter", &b::filter_schema, &b::make_filter, &b::check_filter),
       basic(PluginKind::Transform, "remap", &b::remap_schema, &b::make_remap, &b::check_remap),
-      sluice::describe<sluice::file::FileSink>(PluginKind::Sink, "file", "", "", &sluice::file::FileSink::schema),
+      sluice::describe<sluice::file::FileSink>(PluginKind::Sink, "file", "", "",
+                                               &sluice::file::FileSink::schema),
       sluice::describe<sluice::http_source::HttpSource>(PluginKind::Source, "http", "", "",
                                                         &sluice::http_source::HttpSource::schema),
       sluice::describe<sluice::kafka::KafkaSource>(PluginKind::Source, "kafka", "", "",
@@ -52,6 +61,9 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
                                                  &sluice::kafka::KafkaSink::schema),
       sluice::describe<sluice::elasticsearch::ElasticsearchSink>(
           PluginKind::Sink, "elasticsearch", "", "", &sluice::elasticsearch::ElasticsearchSink::schema),
+      // Its schema and check; the fuzzer validates, it creates nothing.
+      basic(PluginKind::Transform, "aggregate", &sluice::aggregate::schema, nullptr,
+            &sluice::aggregate::check),
   };
   return all;
 }
