@@ -536,10 +536,21 @@ def report_e1(res):
     es_bench.report_e1(res)
 
 
+def bench_a1(args):
+    """A1: generate -> aggregate (count by item_id, 1 s windows) -> null; Python json.loads + Counter"""
+    import a1_bench
+    return a1_bench.bench_a1(args)
+
+
+def report_a1(res):
+    import a1_bench
+    a1_bench.report_a1(res)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
-           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1}
+           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1, "a1": bench_a1}
 REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
-           "e0": report_e0, "e1": report_e1}
+           "e0": report_e0, "e1": report_e1, "a1": report_a1}
 
 
 def main():
@@ -554,6 +565,8 @@ def main():
     ap.add_argument("--e0-events", type=int, default=1_000_000, help="documents for E0")
     ap.add_argument("--es-batch", type=int, default=5000, help="documents per bulk request in E0 and E1")
     ap.add_argument("--es-concurrency", type=int, default=2, help="bulk requests in flight in E0 and E1")
+    ap.add_argument("--a-events", type=int, default=10_000_000, help="page views for A1")
+    ap.add_argument("--a-items", type=int, default=50_000, help="distinct items for A1")
     ap.add_argument("names", nargs="*", default=["b1", "startup"])
     args = ap.parse_args()
     for name in args.names:

@@ -33,8 +33,8 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
     key_ += std::to_string(event.meta.partition);
     key_.push_back('\0');
   }
-  std::vector<std::optional<Json>> keys;
-  keys.reserve(s_.group_by.size());
+  std::vector<std::optional<Json>>& keys = keys_scratch_;
+  keys.clear();
   for (const FieldPath& f : s_.group_by) {
     keys.push_back(f.get(event));
     // The JSON text keeps 1 and "1" apart; \x1f cannot occur in it unescaped.
@@ -44,7 +44,8 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
       key_.push_back('\x01');
     key_.push_back('\x1f');
   }
-  std::vector<std::optional<Json>> values(s_.aggregations.size());
+  std::vector<std::optional<Json>>& values = values_scratch_;
+  values.resize(s_.aggregations.size());
   for (std::size_t i = 0; i < values.size(); ++i)
     if (s_.aggregations[i].field) values[i] = s_.aggregations[i].field->get(event);
   std::int64_t t = now_ms;
@@ -84,7 +85,7 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
       wit->second.opened_ms = now_ms;
     }
     Group fresh;
-    fresh.keys = std::move(keys);
+    fresh.keys = keys;
     fresh.states.resize(s_.aggregations.size());
     if (s_.by_partition) {
       fresh.topic = event.meta.topic;

@@ -75,7 +75,8 @@ class GroupTable {
   std::int64_t watermark_ = INT64_MIN;  ///< event time: the latest event time seen
   std::uint64_t emitted_[3] = {0, 0, 0};
   std::uint64_t skipped_ = 0;
-  std::string key_;  ///< scratch
+  std::string key_;  ///< scratch of add()
+  std::vector<std::optional<Json>> keys_scratch_, values_scratch_;
 };
 
 }  // namespace sluice::aggregate
