@@ -1,6 +1,7 @@
 // The open groups of the `aggregate` transform (see groups.hpp).
 #include "groups.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -16,6 +17,104 @@ double as_double(const Json& v) {
 }
 
 }  // namespace
+
+GroupTable::GroupTable(const Settings& settings) : s_(settings) {
+  // `a.b` nests and metadata goes elsewhere: then the output is built as a JSON value instead.
+  auto top = [](const FieldPath& f) {
+    return !f.is_meta() && f.text() != "." && f.text().find('.') == std::string::npos;
+  };
+  flat_output_ = true;
+  for (const FieldPath& f : s_.group_by) flat_output_ = flat_output_ && (f.is_meta() || top(f));
+  for (const Aggregation& a : s_.aggregations) flat_output_ = flat_output_ && top(a.target);
+  if (s_.window_field) flat_output_ = flat_output_ && top(*s_.window_field);
+}
+
+void GroupTable::State::reset() {
+  count = 0;
+  isum = 0;
+  dsum = 0;
+  is_float = false;
+  value = Json();
+  has_value = false;
+  distinct.clear();
+}
+
+GroupTable::Group* GroupTable::Window::find(std::string_view key, std::size_t hash) {
+  if (slots.empty()) return nullptr;
+  const std::size_t mask = slots.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const std::uint32_t at = slots[i];
+    if (at == 0) return nullptr;
+    if (groups[at - 1].key == key) return &groups[at - 1];
+  }
+}
+
+GroupTable::Group& GroupTable::Window::insert(std::string_view key, std::size_t hash) {
+  if ((used + 1) * 2 > slots.size()) {
+    // Grow at half full and index the live groups again.
+    std::vector<std::uint32_t> bigger(std::max<std::size_t>(64, slots.size() * 2), 0);
+    const std::size_t mask = bigger.size() - 1;
+    for (std::size_t g = 0; g < used; ++g) {
+      std::size_t i = std::hash<std::string_view>{}(groups[g].key) & mask;
+      while (bigger[i] != 0) i = (i + 1) & mask;
+      bigger[i] = static_cast<std::uint32_t>(g + 1);
+    }
+    slots = std::move(bigger);
+  }
+  const std::size_t mask = slots.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots[i] != 0) i = (i + 1) & mask;
+  if (used == groups.size()) groups.emplace_back();
+  Group& g = groups[used++];
+  slots[i] = static_cast<std::uint32_t>(used);
+  g.key.assign(key);
+  return g;
+}
+
+void GroupTable::Window::clear() {
+  used = 0;
+  std::fill(slots.begin(), slots.end(), 0);
+}
+
+void GroupTable::append_key(const std::optional<Json>& v) {
+  auto bytes = [this](char tag, const void* p, std::size_t n) {
+    key_.push_back(tag);
+    key_.append(static_cast<const char*>(p), n);
+  };
+  if (!v) return key_.push_back('\x01');
+  switch (v->type()) {
+    case Json::value_t::number_integer: {
+      const auto x = v->get<std::int64_t>();
+      return bytes('i', &x, sizeof x);
+    }
+    case Json::value_t::number_unsigned: {
+      const auto x = v->get<std::uint64_t>();
+      return bytes('u', &x, sizeof x);
+    }
+    case Json::value_t::number_float: {
+      const auto x = v->get<double>();
+      return bytes('f', &x, sizeof x);
+    }
+    case Json::value_t::string: {
+      const std::string& str = v->get_ref<const std::string&>();
+      const auto n = static_cast<std::uint32_t>(str.size());
+      bytes('s', &n, sizeof n);
+      key_ += str;
+      return;
+    }
+    case Json::value_t::boolean:
+      return key_.push_back(v->get<bool>() ? 'T' : 'F');
+    case Json::value_t::null:
+      return key_.push_back('n');
+    default: {
+      const std::string text = v->dump(-1, ' ', false, Json::error_handler_t::replace);
+      const auto n = static_cast<std::uint32_t>(text.size());
+      bytes('j', &n, sizeof n);
+      key_ += text;
+      return;
+    }
+  }
+}
 
 std::int64_t GroupTable::window_start(std::int64_t t) const noexcept {
   const std::int64_t w = s_.window.count();
@@ -37,12 +136,7 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
   keys.clear();
   for (const FieldPath& f : s_.group_by) {
     keys.push_back(f.get(event));
-    // The JSON text keeps 1 and "1" apart; \x1f cannot occur in it unescaped.
-    if (keys.back())
-      key_ += keys.back()->dump(-1, ' ', false, Json::error_handler_t::replace);
-    else
-      key_.push_back('\x01');
-    key_.push_back('\x1f');
+    append_key(keys.back());
   }
   std::vector<std::optional<Json>>& values = values_scratch_;
   values.resize(s_.aggregations.size());
@@ -61,37 +155,33 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
   }
 
   const std::int64_t start = window_start(t);
+  const std::size_t hash = std::hash<std::string_view>{}(key_);
   auto wit = windows_.find(start);
-  Group* g = nullptr;
-  if (wit != windows_.end()) {
-    auto git = wit->second.groups.find(key_);
-    if (git != wit->second.groups.end()) g = &git->second;
-  }
+  Group* g = wit != windows_.end() ? wit->second.find(key_, hash) : nullptr;
   if (!g) {
-    // A new group: first make room, oldest window first (the new group's own window may go too).
-    while (size_ >= s_.max_groups && !windows_.empty()) {
-      auto oldest = windows_.begin();
-      auto& groups = oldest->second.groups;
-      auto first = groups.begin();
-      out.push_back(emit(oldest->first, first->second));
-      ++emitted_[static_cast<int>(EmitReason::MaxGroups)];
-      groups.erase(first);
-      --size_;
-      if (groups.empty()) windows_.erase(oldest);
-    }
+    // A new group: first make room; the oldest window's groups go early (the new group's own may be it).
+    while (size_ >= s_.max_groups && !windows_.empty())
+      emit_window(windows_.begin(), out, EmitReason::MaxGroups);
     wit = windows_.find(start);
     if (wit == windows_.end()) {
-      wit = windows_.emplace(start, Window{}).first;
-      wit->second.opened_ms = now_ms;
+      Window w;
+      if (!spare_.empty()) {
+        w = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      w.opened_ms = now_ms;
+      wit = windows_.emplace(start, std::move(w)).first;
     }
-    Group fresh;
-    fresh.keys = keys;
-    fresh.states.resize(s_.aggregations.size());
+    g = &wit->second.insert(key_, hash);
+    g->keys = keys;
+    g->states.resize(s_.aggregations.size());
+    for (State& st : g->states) st.reset();
+    g->acks.clear();
+    g->first_offset = g->last_offset = -1;
     if (s_.by_partition) {
-      fresh.topic = event.meta.topic;
-      fresh.partition = event.meta.partition;
+      g->topic = event.meta.topic;
+      g->partition = event.meta.partition;
     }
-    g = &wit->second.groups.emplace(key_, std::move(fresh)).first->second;
     ++size_;
   }
 
@@ -171,9 +261,70 @@ void GroupTable::update(State& st, const Aggregation& a, const std::optional<Jso
 }
 
 Event GroupTable::emit(std::int64_t start, Group& g) const {
-  Event out = Event::from_json(Json::object());
+  Event out;
+  if (flat_output_) {
+    // The common shape, written as text: one allocation instead of a JSON object's.
+    std::string text = "{";
+    auto field = [&text](const std::string& name) {
+      if (text.size() > 1) text.push_back(',');
+      text += Json(name).dump();
+      text.push_back(':');
+    };
+    for (std::size_t i = 0; i < s_.group_by.size(); ++i)
+      if (g.keys[i] && !s_.group_by[i].is_meta()) {
+        field(s_.group_by[i].text());
+        text += g.keys[i]->dump(-1, ' ', false, Json::error_handler_t::replace);
+      }
+    for (std::size_t i = 0; i < s_.aggregations.size(); ++i) {
+      const Aggregation& a = s_.aggregations[i];
+      const State& st = g.states[i];
+      field(a.target.text());
+      switch (a.op) {
+        case Op::Count:
+          text += std::to_string(st.count);
+          break;
+        case Op::Sum:
+          text += st.is_float ? Json(st.dsum).dump() : std::to_string(st.isum);
+          break;
+        case Op::Min:
+        case Op::Max:
+        case Op::First:
+        case Op::Last:
+          text += st.has_value ? st.value.dump(-1, ' ', false, Json::error_handler_t::replace) : "null";
+          break;
+        case Op::Distinct:
+          text += std::to_string(st.distinct.size());
+          break;
+      }
+    }
+    if (s_.window_field) {
+      field(s_.window_field->text());
+      text += "{\"start\":" + std::to_string(start) +
+              ",\"end\":" + std::to_string(start + s_.window.count()) + "}";
+    }
+    text.push_back('}');
+    out = Event(std::move(text));
+    for (std::size_t i = 0; i < s_.group_by.size(); ++i)
+      if (g.keys[i] && s_.group_by[i].is_meta()) s_.group_by[i].set(out, *g.keys[i]);
+  } else {
+    out = Event::from_json(Json::object());
+    build_fields(start, g, out);
+  }
+  out.timestamp_ms = start;
+  if (s_.by_partition) {
+    out.meta.topic = g.topic;
+    out.meta.partition = g.partition;
+    out.meta.offset = g.last_offset;
+    if (g.first_offset >= 0) out.meta.set_attribute("first_offset", std::to_string(g.first_offset));
+  }
+  out.ack = Ack::join(std::move(g.acks));
+  g.acks.clear();
+  return out;
+}
+
+void GroupTable::build_fields(std::int64_t start, Group& g, Event& out) const {
   for (std::size_t i = 0; i < s_.group_by.size(); ++i)
-    if (g.keys[i]) s_.group_by[i].set(out, std::move(*g.keys[i]));
+    if (g.keys[i]) s_.group_by[i].set(out, *g.keys[i]);
   for (std::size_t i = 0; i < s_.aggregations.size(); ++i) {
     const Aggregation& a = s_.aggregations[i];
     State& st = g.states[i];
@@ -189,7 +340,7 @@ Event GroupTable::emit(std::int64_t start, Group& g) const {
       case Op::Max:
       case Op::First:
       case Op::Last:
-        r = st.has_value ? std::move(st.value) : Json();
+        r = st.has_value ? st.value : Json();
         break;
       case Op::Distinct:
         r = st.distinct.size();
@@ -198,22 +349,16 @@ Event GroupTable::emit(std::int64_t start, Group& g) const {
     a.target.set(out, std::move(r));
   }
   if (s_.window_field) s_.window_field->set(out, Json{{"start", start}, {"end", start + s_.window.count()}});
-  out.timestamp_ms = start;
-  if (s_.by_partition) {
-    out.meta.topic = g.topic;
-    out.meta.partition = g.partition;
-    out.meta.offset = g.last_offset;
-    if (g.first_offset >= 0) out.meta.set_attribute("first_offset", std::to_string(g.first_offset));
-  }
-  out.ack = Ack::join(std::move(g.acks));
-  return out;
 }
 
 std::map<std::int64_t, GroupTable::Window>::iterator GroupTable::emit_window(
     std::map<std::int64_t, Window>::iterator it, Batch& out, EmitReason reason) {
-  for (auto& [key, g] : it->second.groups) out.push_back(emit(it->first, g));
-  emitted_[static_cast<int>(reason)] += it->second.groups.size();
-  size_ -= it->second.groups.size();
+  Window& w = it->second;
+  for (std::size_t i = 0; i < w.used; ++i) out.push_back(emit(it->first, w.groups[i]));
+  emitted_[static_cast<int>(reason)] += w.used;
+  size_ -= w.used;
+  w.clear();
+  spare_.push_back(std::move(w));
   return windows_.erase(it);
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -19,7 +20,7 @@ enum class EmitReason { Closed, MaxGroups, Flush };
 
 class GroupTable {
  public:
-  explicit GroupTable(const Settings& settings) : s_(settings) {}
+  explicit GroupTable(const Settings& settings);
 
   /**
    * Adds @p event to its group; its acknowledgement moves into the group. Groups emitted early to
@@ -47,8 +48,11 @@ class GroupTable {
     Json value;  ///< min, max, first, last
     bool has_value = false;
     std::unordered_set<std::string> distinct;
+    void reset();
   };
+  /** One group. Kept (with the capacity of its vectors) when its window closes, for the next window. */
   struct Group {
+    std::string key;                        ///< the lookup key (typed bytes of the group values)
     std::vector<std::optional<Json>> keys;  ///< one per group_by; nullopt: the field was missing
     std::vector<State> states;              ///< one per aggregation
     std::vector<AckHandle> acks;
@@ -57,20 +61,34 @@ class GroupTable {
     std::int64_t first_offset = -1;
     std::int64_t last_offset = -1;
   };
+  /** The groups of one window behind a flat open-addressing index; both are reused by later windows. */
   struct Window {
-    std::int64_t opened_ms = 0;  ///< wall clock when its first group opened
-    std::unordered_map<std::string, Group> groups;
+    std::int64_t opened_ms = 0;
+    std::vector<Group> groups;  ///< [0, used) are live
+    std::size_t used = 0;
+    std::vector<std::uint32_t> slots;  ///< group index + 1, 0 when free; a power of two long
+    Group* find(std::string_view key, std::size_t hash);
+    /** A new group for @p key (not present), its fields reset. */
+    Group& insert(std::string_view key, std::size_t hash);
+    void clear();
   };
 
   std::int64_t window_start(std::int64_t t) const noexcept;
   void update(State& st, const Aggregation& a, const std::optional<Json>& v);
   Event emit(std::int64_t start, Group& g) const;
+  /** The output's fields as a JSON value (nested or metadata output fields). */
+  void build_fields(std::int64_t start, Group& g, Event& out) const;
   /** Emits the groups of the window at @p it and removes it; returns the next window. */
   std::map<std::int64_t, Window>::iterator emit_window(std::map<std::int64_t, Window>::iterator it,
                                                        Batch& out, EmitReason reason);
+  /** Appends @p v to key_ as typed bytes: 1 and "1" stay apart. */
+  void append_key(const std::optional<Json>& v);
 
   const Settings& s_;
+  /** Output payloads are written as text when every output field is a top-level payload field. */
+  bool flat_output_ = false;
   std::map<std::int64_t, Window> windows_;  ///< by start
+  std::vector<Window> spare_;               ///< closed windows, kept for their memory
   std::size_t size_ = 0;
   std::int64_t watermark_ = INT64_MIN;  ///< event time: the latest event time seen
   std::uint64_t emitted_[3] = {0, 0, 0};
