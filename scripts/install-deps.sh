@@ -17,8 +17,9 @@ PKGS=(
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # Java and Maven run the real Kafka broker and OpenSearch node of the tests
   # (tests/fixtures/); the JDK compiles the OpenSearch fixture's launcher;
-  # python3-elasticsearch reads back what the elasticsearch sink wrote.
-  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch)
+  # python3-elasticsearch reads back what the elasticsearch sink wrote; graphviz renders
+  # `sluice graph` output in its test.
+  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

@@ -39,6 +39,8 @@ constexpr const char* usage_text =
     "        list loaded plugins with their options (--markdown: the reference docs)\n"
     "  test [--config FILE] [--plugin-dir DIR]... TESTFILE.yaml...\n"
     "        run config unit tests: input events through a pipeline's transforms\n"
+    "  graph [--format dot|mermaid] [--plugin-dir DIR]... PIPELINE.yaml...\n"
+    "        print the pipelines as a graph (Graphviz dot, the default, or Mermaid)\n"
     "  version\n"
     "        print version, plugin ABI version and build id\n"
     "\n"
@@ -47,6 +49,7 @@ constexpr const char* usage_text =
     "  -p, --plugin-dir DIR   also load plugins from DIR (repeatable)\n"
     "      --json             plugins: JSON output\n"
     "      --markdown         plugins: Markdown reference output\n"
+    "      --format FORMAT    graph: dot or mermaid\n"
     "      --daemon           run in the background (working directory becomes /)\n"
     "      --pidfile FILE     write the process id to FILE\n"
     "      --umask MASK       set the daemon's umask\n"
@@ -76,6 +79,7 @@ class SluiceApp : public Poco::Util::ServerApplication {
     options.addOption(Option("plugin-dir", "p", "plugin directory").argument("DIR").repeatable(true));
     options.addOption(Option("json", "", "JSON output"));
     options.addOption(Option("markdown", "", "Markdown output"));
+    options.addOption(Option("format", "", "graph format").argument("FORMAT").repeatable(false));
     options.addOption(Option("help", "h", "usage"));
   }
 
@@ -89,7 +93,10 @@ class SluiceApp : public Poco::Util::ServerApplication {
       opts_.json = true;
     else if (name == "markdown")
       opts_.markdown = true;
-    else if (name == "help") {
+    else if (name == "format") {
+      opts_.format = value;
+      format_given_ = true;
+    } else if (name == "help") {
       help_ = true;
       stopOptionsProcessing();
     }
@@ -103,7 +110,8 @@ class SluiceApp : public Poco::Util::ServerApplication {
     }
     if (args.empty()) return usage("no command given");
     opts_.command = args.front();
-    const bool paths = opts_.command == "run" || opts_.command == "validate" || opts_.command == "test";
+    const bool paths = opts_.command == "run" || opts_.command == "validate" || opts_.command == "test" ||
+                       opts_.command == "graph";
     for (std::size_t i = 1; i < args.size(); ++i)
       opts_.args.push_back(paths ? absolute_from(cwd_, args[i]) : args[i]);
     if (!opts_.config) {
@@ -116,6 +124,11 @@ class SluiceApp : public Poco::Util::ServerApplication {
     if ((opts_.json || opts_.markdown) && opts_.command != "plugins")
       return usage("--json and --markdown apply to `sluice plugins` only");
     if (opts_.json && opts_.markdown) return usage("give either --json or --markdown");
+    if (format_given_ && opts_.command != "graph") return usage("--format applies to `sluice graph` only");
+    if (opts_.command == "graph") {
+      if (opts_.args.empty()) return usage("`sluice graph` needs at least one file");
+      return graph_command(opts_);
+    }
     if (opts_.command == "run" || opts_.command == "validate" || opts_.command == "test") {
       if (opts_.args.empty()) return usage("`sluice " + opts_.command + "` needs at least one file");
       return opts_.command == "run"        ? run_command(opts_)
@@ -143,6 +156,7 @@ class SluiceApp : public Poco::Util::ServerApplication {
   CliOptions opts_;
   bool main_entered_ = false;
   bool help_ = false;
+  bool format_given_ = false;
 };
 
 }  // namespace

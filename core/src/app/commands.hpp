@@ -25,6 +25,7 @@ struct CliOptions {
   std::vector<std::string> plugin_dirs;  ///< --plugin-dir DIR (repeatable)
   bool json = false;                     ///< plugins --json
   bool markdown = false;                 ///< plugins --markdown
+  std::string format = "dot";            ///< graph --format dot|mermaid
 };
 
 /**
@@ -45,5 +46,6 @@ int validate_command(const CliOptions& opts);
 int plugins_command(const CliOptions& opts);
 int test_command(const CliOptions& opts);
 int version_command(const CliOptions& opts);
+int graph_command(const CliOptions& opts);
 
 }  // namespace sluice::app
