@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/pipeline_config.hpp"
 #include "config/settings.hpp"
 #include "loader.hpp"
 
@@ -40,6 +41,13 @@ std::optional<core::DaemonSettings> load_daemon_settings(const CliOptions& opts,
  */
 bool load_plugins(const CliOptions& opts, const core::DaemonSettings& settings, core::PluginLoader& loader,
                   std::ostream& err);
+
+/**
+ * Settings, plugins and the pipeline files of opts.args, loaded and validated as `sluice validate`
+ * does. Prints every diagnostic (and their count) to @p err and returns nullopt on errors.
+ */
+std::optional<core::ConfigSet> load_pipeline_files(const CliOptions& opts, core::PluginLoader& loader,
+                                                   std::ostream& err);
 
 int run_command(const CliOptions& opts);
 int validate_command(const CliOptions& opts);

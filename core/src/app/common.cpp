@@ -38,18 +38,25 @@ bool load_plugins(const CliOptions& opts, const core::DaemonSettings& settings, 
   return true;
 }
 
-int validate_command(const CliOptions& opts) {
-  auto settings = load_daemon_settings(opts, std::cerr);
-  if (!settings) return exit_usage;
-  core::PluginLoader loader;
-  if (!load_plugins(opts, *settings, loader, std::cerr)) return exit_usage;
+std::optional<core::ConfigSet> load_pipeline_files(const CliOptions& opts, core::PluginLoader& loader,
+                                                   std::ostream& err) {
+  auto settings = load_daemon_settings(opts, err);
+  if (!settings) return std::nullopt;
+  if (!load_plugins(opts, *settings, loader, err)) return std::nullopt;
   core::Diagnostics diags;
   auto set = core::load_config(opts.args, loader, diags);
   if (!set || !diags.empty()) {
-    std::cerr << diags.format();
-    std::cerr << diags.items().size() << (diags.items().size() == 1 ? " error\n" : " errors\n");
-    return exit_usage;
+    err << diags.format();
+    err << diags.items().size() << (diags.items().size() == 1 ? " error\n" : " errors\n");
+    return std::nullopt;
   }
+  return set;
+}
+
+int validate_command(const CliOptions& opts) {
+  core::PluginLoader loader;
+  const auto set = load_pipeline_files(opts, loader, std::cerr);
+  if (!set) return exit_usage;
   std::cout << "ok: " << set->pipelines.size() << (set->pipelines.size() == 1 ? " pipeline" : " pipelines");
   if (!set->resources.empty()) std::cout << ", " << set->resources.size() << " resources";
   std::cout << "\n";

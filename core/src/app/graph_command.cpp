@@ -46,19 +46,6 @@ std::vector<std::string> details(const core::ComponentSpec& c) {
   return out;
 }
 
-const char* role(PluginKind k) {
-  switch (k) {
-    case PluginKind::Source:
-      return "source";
-    case PluginKind::Transform:
-      return "transform";
-    case PluginKind::Sink:
-      return "sink";
-    default:
-      return "resource";
-  }
-}
-
 struct Node {
   std::string id;
   std::vector<std::string> lines;  ///< label lines, the first is the title
@@ -81,7 +68,7 @@ struct Graph {
 };
 
 Node node_of(const core::ComponentSpec& c, const std::string& title_suffix = {}) {
-  Node n{c.id, {c.type + " (" + role(c.kind) + title_suffix + ")"}, c.kind == PluginKind::Resource};
+  Node n{c.id, {c.type + " (" + to_string(c.kind) + title_suffix + ")"}, c.kind == PluginKind::Resource};
   if (c.name != c.type) n.lines.push_back("name: " + c.name);
   for (auto& d : details(c)) n.lines.push_back(std::move(d));
   return n;
@@ -198,16 +185,9 @@ int graph_command(const CliOptions& opts) {
     std::cerr << "sluice: --format is dot or mermaid, not '" << opts.format << "'\n";
     return exit_usage;
   }
-  auto settings = load_daemon_settings(opts, std::cerr);
-  if (!settings) return exit_usage;
   core::PluginLoader loader;
-  if (!load_plugins(opts, *settings, loader, std::cerr)) return exit_usage;
-  core::Diagnostics diags;
-  auto set = core::load_config(opts.args, loader, diags);
-  if (!set || !diags.empty()) {
-    std::cerr << diags.format();
-    return exit_usage;
-  }
+  const auto set = load_pipeline_files(opts, loader, std::cerr);
+  if (!set) return exit_usage;
   const Graph g = build(*set);
   if (opts.format == "dot")
     write_dot(g, std::cout);

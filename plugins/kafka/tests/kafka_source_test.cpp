@@ -196,7 +196,12 @@ TEST(KafkaSource, FailedAcknowledgementKeepsTheOffsetUncommittedAndShowsStuck) {
   again.stop();
 }
 
-TEST(KafkaSource, BackpressurePausesAndResumesWithoutLossOrDuplicates) {
+/**
+ * 3000 messages through a small queue in front of a sink that keeps failing at first, so that the
+ * pipeline fills up, with the source's @p pause_after. Checks that nothing is lost or read twice and
+ * that everything is committed; returns the metrics page of the run.
+ */
+std::string run_with_stalls(const std::string& pause_after) {
   MockCluster cluster(3);
   const std::string topic = unique_name("src-backpressure");
   const std::string group = unique_name("g");
@@ -205,54 +210,36 @@ TEST(KafkaSource, BackpressurePausesAndResumesWithoutLossOrDuplicates) {
   produce(cluster.bootstrap(), topic, numbered(n));
 
   testing::Harness h;
-  // A small queue in front of a sink that keeps failing at first: the pipeline fills up.
-  // pause_after: 0s pauses at the first refusal.
-  h.start(
-      source_pipeline(cluster.bootstrap(), topic, group, "      batch_size: 100\n      pause_after: 0s\n",
-                      "    queue_max_events: 200\n",
-                      "      - {type: capture, name: out, fail_first: 10, batch_max_events: 50, "
-                      "retry_initial_backoff: 100ms, retry_max_backoff: 100ms, retry_max_attempts: 0}\n"));
-  ASSERT_TRUE(h.wait_captured("out", n, 18s));
-  ASSERT_TRUE(h.wait_idle(5s));
+  h.start(source_pipeline(
+      cluster.bootstrap(), topic, group, "      batch_size: 100\n      pause_after: " + pause_after + "\n",
+      "    queue_max_events: 200\n",
+      "      - {type: capture, name: out, fail_first: 10, batch_max_events: 50, "
+      "retry_initial_backoff: 100ms, retry_max_backoff: 100ms, retry_max_attempts: 0}\n"));
+  EXPECT_TRUE(h.wait_captured("out", n, 18s));
+  EXPECT_TRUE(h.wait_idle(5s));
   const auto events = h.captured("out");
   std::set<int> seen;
   for (const auto& e : events) seen.insert(e.fields().at("n").get<int>());
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(n)) << "nothing lost";
-  EXPECT_EQ(events.size(), static_cast<std::size_t>(n)) << "pausing re-fetches nothing twice";
+  EXPECT_EQ(events.size(), static_cast<std::size_t>(n)) << "nothing fetched twice";
   const std::string metrics = h.metrics_text();
-  EXPECT_GE(metric(metrics, "sluice_kafka_pauses_total"), 1.0) << metrics;
+  EXPECT_GE(metric(metrics, "sluice_events_retried_total"), 1.0) << "the sink stalled: " << metrics;
   EXPECT_EQ(metric(metrics, "sluice_kafka_paused"), 0.0) << "resumed once the pipeline drained";
   h.stop();
   expect_all_committed(cluster.bootstrap(), group, topic);
+  return metrics;
+}
+
+TEST(KafkaSource, BackpressurePausesAndResumesWithoutLossOrDuplicates) {
+  // pause_after: 0s pauses at the first refusal.
+  const std::string metrics = run_with_stalls("0s");
+  EXPECT_GE(metric(metrics, "sluice_kafka_pauses_total"), 1.0) << metrics;
 }
 
 TEST(KafkaSource, ShortBackpressureHoldsTheBatchWithoutPausing) {
-  MockCluster cluster(3);
-  const std::string topic = unique_name("src-hold");
-  const std::string group = unique_name("g");
-  cluster.create_topic(topic, 2);
-  constexpr int n = 3000;
-  produce(cluster.bootstrap(), topic, numbered(n));
-
-  testing::Harness h;
-  // The same stalls as above, all shorter than pause_after: the source only holds its batch.
-  h.start(
-      source_pipeline(cluster.bootstrap(), topic, group, "      batch_size: 100\n      pause_after: 60s\n",
-                      "    queue_max_events: 200\n",
-                      "      - {type: capture, name: out, fail_first: 10, batch_max_events: 50, "
-                      "retry_initial_backoff: 100ms, retry_max_backoff: 100ms, retry_max_attempts: 0}\n"));
-  ASSERT_TRUE(h.wait_captured("out", n, 18s));
-  ASSERT_TRUE(h.wait_idle(5s));
-  const auto events = h.captured("out");
-  std::set<int> seen;
-  for (const auto& e : events) seen.insert(e.fields().at("n").get<int>());
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(n)) << "nothing lost";
-  EXPECT_EQ(events.size(), static_cast<std::size_t>(n)) << "holding re-fetches nothing twice";
-  const std::string metrics = h.metrics_text();
+  // Every stall is shorter than pause_after: the source only holds its batch.
+  const std::string metrics = run_with_stalls("60s");
   EXPECT_EQ(metric(metrics, "sluice_kafka_pauses_total"), 0.0) << metrics;
-  EXPECT_GE(metric(metrics, "sluice_events_retried_total"), 1.0) << "the sink stalled: " << metrics;
-  h.stop();
-  expect_all_committed(cluster.bootstrap(), group, topic);
 }
 
 }  // namespace
