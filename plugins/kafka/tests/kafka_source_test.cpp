@@ -242,5 +242,42 @@ TEST(KafkaSource, ShortBackpressureHoldsTheBatchWithoutPausing) {
   EXPECT_EQ(metric(metrics, "sluice_kafka_pauses_total"), 0.0) << metrics;
 }
 
+TEST(KafkaSource, AnAggregateCountsEveryMessageOnceAndAllIsCommitted) {
+  MockCluster cluster(3);
+  const std::string topic = unique_name("src-aggregate");
+  const std::string group = unique_name("g");
+  cluster.create_topic(topic, 4);
+  constexpr int n = 2000;
+  produce(cluster.bootstrap(), topic, numbered(n));
+
+  testing::Harness h;
+  // Each output joins the acknowledgements of the messages it counts; the sink refuses the first writes.
+  h.start(source_pipeline(cluster.bootstrap(), topic, group,
+                          "    transforms:\n      - {type: aggregate, by_partition: true, window: 100ms,\n"
+                          "         aggregates: {views: count, total: {sum: n}}}\n",
+                          "",
+                          "      - {type: capture, name: out, fail_first: 3, retry_initial_backoff: 50ms, "
+                          "retry_max_backoff: 50ms, retry_max_attempts: 0}\n"));
+  std::int64_t views = 0, total = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (views < n && std::chrono::steady_clock::now() < deadline) {
+    views = total = 0;
+    for (const auto& e : h.captured("out")) {
+      views += e.fields()["views"].get<std::int64_t>();
+      total += e.fields()["total"].get<std::int64_t>();
+    }
+    if (views < n) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(views, n) << "every message counted once";
+  EXPECT_EQ(total, static_cast<std::int64_t>(n) * (n - 1) / 2);
+  for (const auto& e : h.captured("out")) {
+    EXPECT_EQ(e.meta.topic, topic);
+    EXPECT_GE(e.meta.partition, 0);
+    EXPECT_GE(e.meta.offset, 0);
+  }
+  h.stop();
+  expect_all_committed(cluster.bootstrap(), group, topic);
+}
+
 }  // namespace
 }  // namespace sluice::kafka::test
