@@ -12,7 +12,7 @@ PKGS=(
   libgtest-dev googletest
   librdkafka-dev kcat python3-kafka
   clang-format wrk procps
-  clang libclang-rt-14-dev python3-h11
+  clang libclang-rt-14-dev python3-h11 python3-yaml
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # Java and Maven run the real Kafka broker and OpenSearch node of the tests
