@@ -5,10 +5,12 @@
 #
 # Builds plugin family <family> as a loadable module `sluice-<family>.so` in
 # ${SLUICE_PLUGIN_OUTPUT_DIR}, linked only against the SDK (sluice::sdk) and
-# the given libraries. The same function serves in-tree and out-of-tree
-# plugins (out of tree: find_package(sluice) provides it and sluice::sdk).
+# the given libraries, installed into lib/sluice/plugins. The same function
+# serves in-tree and out-of-tree plugins (out of tree: find_package(Sluice)
+# provides it, sluice::sdk and sluice::testing; see tests/sdk/example-plugin).
 # TESTS become a GoogleTest executable `test_plugin_<family>` registered
-# with ctest under the labels `plugin` and `<family>`.
+# with ctest under the labels `plugin` and `<family>`; its
+# SLUICE_TEST_PLUGIN_DIR names the directory the plugin is built in.
 function(sluice_add_plugin family)
   cmake_parse_arguments(P "" "" "SOURCES;LIBRARIES;TESTS;TEST_LIBRARIES" ${ARGN})
   if(NOT P_SOURCES)
@@ -27,7 +29,12 @@ function(sluice_add_plugin family)
     sluice_target_warnings(${target})
   endif()
   set_property(GLOBAL APPEND PROPERTY SLUICE_PLUGIN_TARGETS ${target})
+  install(TARGETS ${target} LIBRARY DESTINATION lib/sluice/plugins)
   if(P_TESTS AND SLUICE_BUILD_TESTS)
+    if(NOT TARGET GTest::gtest_main)
+      find_package(GTest REQUIRED)
+    endif()
+    include(GoogleTest)
     set(test_target test_plugin_${family})
     add_executable(${test_target} ${P_TESTS})
     target_link_libraries(${test_target} PRIVATE sluice::sdk sluice::testing ${P_TEST_LIBRARIES} GTest::gtest_main)

@@ -182,21 +182,18 @@ std::shared_ptr<Plugin> PluginLoader::create_plugin(const LoadedPlugin& plugin, 
 }
 
 std::vector<std::string> PluginLoader::default_directories() {
-  std::vector<std::string> dirs;
   std::error_code ec;
-#ifdef SLUICE_BUILD_PLUGIN_DIR
-  if (fs::is_directory(SLUICE_BUILD_PLUGIN_DIR, ec)) dirs.emplace_back(SLUICE_BUILD_PLUGIN_DIR);
-#endif
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  // An installed daemon loads the plugins of its own prefix (<prefix>/bin/sluice:
+  // <prefix>/lib/sluice/plugins), even while the tree it was built in still exists.
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    fs::path installed = exe.parent_path().parent_path() / "lib" / "sluice" / "plugins";
-    if (fs::is_directory(installed, ec)) {
-      installed = fs::weakly_canonical(installed, ec);
-      if (std::find(dirs.begin(), dirs.end(), installed.string()) == dirs.end())
-        dirs.push_back(installed.string());
-    }
+    const fs::path installed = exe.parent_path().parent_path() / "lib" / "sluice" / "plugins";
+    if (fs::is_directory(installed, ec)) return {fs::weakly_canonical(installed, ec).string()};
   }
-  return dirs;
+#ifdef SLUICE_BUILD_PLUGIN_DIR
+  if (fs::is_directory(SLUICE_BUILD_PLUGIN_DIR, ec)) return {SLUICE_BUILD_PLUGIN_DIR};
+#endif
+  return {};
 }
 
 }  // namespace sluice::core

@@ -53,7 +53,10 @@ class PluginLoader {
   }
   std::shared_ptr<Plugin> create_plugin(const LoadedPlugin& plugin, PluginContext& ctx, const Config& config) const;
 
-  /** Default plugin directories: the build tree's, then ../lib/sluice/plugins beside the binary. */
+  /**
+   * Default plugin directory: ../lib/sluice/plugins beside the binary when it exists (an installed
+   * daemon), else the build tree's.
+   */
   static std::vector<std::string> default_directories();
 
  private:

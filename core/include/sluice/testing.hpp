@@ -30,7 +30,7 @@ struct PluginDescriptor;
 
 namespace sluice::testing {
 
-/** Directory the build tree puts plugins in (compiled in). */
+/** The plugins of the installed prefix (beside an installed libsluice-testing), else the build tree's. */
 std::string default_plugin_dir();
 
 class Harness {

@@ -16,7 +16,8 @@ const Schema& settings_schema() {
       SchemaBuilder()
           .option("plugin_dirs", OptionType::StringList)
           .def("[]")
-          .doc("Directories searched for plugin libraries, besides the build tree and ../lib/sluice/plugins.")
+          .doc("Directories searched for plugin libraries, besides ../lib/sluice/plugins beside the binary (installed) "
+              "or else the build tree's.")
           .option("admin", OptionType::Object)
           .nested(SchemaBuilder()
                       .option("listen", OptionType::String)

@@ -2,6 +2,7 @@
 // source and `capture` sink that exist only here.
 #include "sluice/testing.hpp"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -25,6 +26,13 @@
 namespace sluice::testing {
 
 std::string default_plugin_dir() {
+  // Installed (<prefix>/lib/libsluice-testing.so): the prefix's plugins; in the build tree: the tree's.
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&default_plugin_dir), &info) && info.dli_fname) {
+    const auto installed = std::filesystem::path(info.dli_fname).parent_path() / "sluice" / "plugins";
+    std::error_code ec;
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
   return SLUICE_BUILD_PLUGIN_DIR;
 }
 
