@@ -3,7 +3,9 @@
 # build into a fresh prefix; the installed daemon finds its own plugins; a
 # plugin outside the tree (tests/sdk/example-plugin) is built with
 # find_package(Sluice) + sluice_add_plugin, its harness test passes, and the
-# installed daemon loads it with --plugin-dir and runs it in a pipeline.
+# installed daemon loads it with --plugin-dir and runs it in a pipeline; then
+# `sluice new-plugin` scaffolds a source, a transform and a sink, and each is
+# built, tested and run the same way.
 source "$SLUICE_SOURCE_DIR/tests/integration/cli_lib.sh"
 cd "$WORK"
 prefix=$WORK/prefix
@@ -50,4 +52,46 @@ YAML
 SLUICE_ADMIN_LISTEN=off "$prefix/bin/sluice" run --plugin-dir out/plugins p.yaml >run.txt 2>run-err.txt ||
   fail "installed daemon running the plugin: exit $?; $(cat run-err.txt)"
 [ "$(grep -c '"name":"USER[123]"' run.txt)" -eq 3 ] || fail "expected 3 upper-cased events, got: $(cat run.txt)"
-echo "ok: installed SDK, out-of-tree plugin built, tested, loaded and run"
+# Scaffolded plugins, one of each kind.
+build_and_test() {  # DIR
+  cmake -S "$1" -B "$1/build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >"$1.configure.log" 2>&1 ||
+    fail "configure $1: $(tail -30 "$1.configure.log")"
+  cmake --build "$1/build" >"$1.build.log" 2>&1 || fail "build $1: $(tail -30 "$1.build.log")"
+  grep -q "warning:" "$1.build.log" && fail "$1 builds with warnings: $(grep warning: "$1.build.log")"
+  ctest --test-dir "$1/build" --output-on-failure >"$1.ctest.log" 2>&1 || fail "test of $1: $(tail -30 "$1.ctest.log")"
+  grep -q "100% tests passed, 0 tests failed out of 1" "$1.ctest.log" || fail "$1's test did not run: $(cat "$1.ctest.log")"
+}
+for kind in source transform sink; do
+  "$prefix/bin/sluice" new-plugin "my_$kind" --kind "$kind" --dir "gen/my_$kind" >new.txt || fail "new-plugin --kind $kind: exit $?"
+  build_and_test "gen/my_$kind"
+done
+lines=$(wc -l <gen/my_transform/src/my_transform.cpp)
+[ "$lines" -le 60 ] || fail "the generated transform has $lines lines (at most 60)"
+run_gen() {  # NAME PIPELINE-YAML: runs it with the installed daemon and the generated plugin
+  printf '%s' "$2" >"$1.yaml"
+  SLUICE_ADMIN_LISTEN=off "$prefix/bin/sluice" run --plugin-dir "gen/$1/build/plugins" "$1.yaml" >"$1.out" 2>"$1.err" ||
+    fail "running $1: exit $?; $(cat "$1.err")"
+}
+run_gen my_source $'pipelines:\n  p:\n    source: {type: my_source, count: 3}\n    sinks: [{type: stdout}]\n'
+[ "$(grep -c '"text":"hello"' my_source.out)" -eq 3 ] || fail "my_source: $(cat my_source.out)"
+run_gen my_transform $'pipelines:\n  p:\n    source: {type: generate, count: 3}\n    transforms: [{type: my_transform, field: env, value: prod}]\n    sinks: [{type: stdout}]\n'
+[ "$(grep -c '"env":"prod"' my_transform.out)" -eq 3 ] || fail "my_transform: $(cat my_transform.out)"
+run_gen my_sink $'pipelines:\n  p:\n    source: {type: generate, count: 3}\n    sinks: [{type: my_sink, path: sink.out}]\n'
+[ "$(wc -l <sink.out)" -eq 3 ] || fail "my_sink wrote: $(cat sink.out)"
+# Each README's example is the pipeline a user tries first: it validates with the plugin.
+for kind in source transform sink; do
+  sed -n '/^```yaml$/,/^```$/p' "gen/my_$kind/README.md" | sed '1d;$d' >"readme-$kind.yaml"
+  "$prefix/bin/sluice" validate --plugin-dir "gen/my_$kind/build/plugins" "readme-$kind.yaml" >/dev/null 2>&1 ||
+    fail "the README example of my_$kind does not validate: $(cat "readme-$kind.yaml")"
+done
+
+rc=0
+"$prefix/bin/sluice" new-plugin Bad-Name --kind sink >/dev/null 2>err.txt || rc=$?
+[ "$rc" -eq 2 ] && grep -q "lower-case" err.txt || fail "a bad name: exit $rc; $(cat err.txt)"
+rc=0
+"$prefix/bin/sluice" new-plugin ok_name --kind filter >/dev/null 2>err.txt || rc=$?
+[ "$rc" -eq 2 ] && grep -q "source, transform or sink" err.txt || fail "a bad kind: exit $rc; $(cat err.txt)"
+rc=0
+"$prefix/bin/sluice" new-plugin my_sink --kind sink --dir gen/my_sink >/dev/null 2>err.txt || rc=$?
+[ "$rc" -eq 1 ] && grep -q "not empty" err.txt || fail "an existing folder: exit $rc; $(cat err.txt)"
+echo "ok: installed SDK, out-of-tree plugins built, tested, loaded and run"

@@ -41,6 +41,9 @@ constexpr const char* usage_text =
     "        run config unit tests: input events through a pipeline's transforms\n"
     "  graph [--format dot|mermaid] [--plugin-dir DIR]... PIPELINE.yaml...\n"
     "        print the pipelines as a graph (Graphviz dot, the default, or Mermaid)\n"
+    "  new-plugin NAME --kind source|transform|sink [--dir DIR]\n"
+    "        write a plugin folder (code, README, test, CMakeLists) that builds against\n"
+    "        an installed sluice (find_package(Sluice)); DIR defaults to ./NAME\n"
     "  version\n"
     "        print version, plugin ABI version and build id\n"
     "\n"
@@ -50,6 +53,8 @@ constexpr const char* usage_text =
     "      --json             plugins: JSON output\n"
     "      --markdown         plugins: Markdown reference output\n"
     "      --format FORMAT    graph: dot or mermaid\n"
+    "      --kind KIND        new-plugin: source, transform or sink\n"
+    "      --dir DIR          new-plugin: the folder to write\n"
     "      --daemon           run in the background (working directory becomes /)\n"
     "      --pidfile FILE     write the process id to FILE\n"
     "      --umask MASK       set the daemon's umask\n"
@@ -80,6 +85,8 @@ class SluiceApp : public Poco::Util::ServerApplication {
     options.addOption(Option("json", "", "JSON output"));
     options.addOption(Option("markdown", "", "Markdown output"));
     options.addOption(Option("format", "", "graph format").argument("FORMAT").repeatable(false));
+    options.addOption(Option("kind", "", "plugin kind").argument("KIND").repeatable(false));
+    options.addOption(Option("dir", "", "folder").argument("DIR").repeatable(false));
     options.addOption(Option("help", "h", "usage"));
   }
 
@@ -96,7 +103,11 @@ class SluiceApp : public Poco::Util::ServerApplication {
     else if (name == "format") {
       opts_.format = value;
       format_given_ = true;
-    } else if (name == "help") {
+    } else if (name == "kind")
+      opts_.kind = value;
+    else if (name == "dir")
+      opts_.dir = absolute_from(cwd_, value);
+    else if (name == "help") {
       help_ = true;
       stopOptionsProcessing();
     }
@@ -125,6 +136,12 @@ class SluiceApp : public Poco::Util::ServerApplication {
       return usage("--json and --markdown apply to `sluice plugins` only");
     if (opts_.json && opts_.markdown) return usage("give either --json or --markdown");
     if (format_given_ && opts_.command != "graph") return usage("--format applies to `sluice graph` only");
+    if ((!opts_.kind.empty() || !opts_.dir.empty()) && opts_.command != "new-plugin")
+      return usage("--kind and --dir apply to `sluice new-plugin` only");
+    if (opts_.command == "new-plugin") {
+      if (opts_.kind.empty()) return usage("`sluice new-plugin NAME` needs --kind source|transform|sink");
+      return new_plugin_command(opts_);
+    }
     if (opts_.command == "graph") {
       if (opts_.args.empty()) return usage("`sluice graph` needs at least one file");
       return graph_command(opts_);

@@ -27,6 +27,8 @@ struct CliOptions {
   bool json = false;                     ///< plugins --json
   bool markdown = false;                 ///< plugins --markdown
   std::string format = "dot";            ///< graph --format dot|mermaid
+  std::string kind;                      ///< new-plugin --kind source|transform|sink
+  std::string dir;                       ///< new-plugin --dir DIR (absolute)
 };
 
 /**
@@ -55,5 +57,6 @@ int plugins_command(const CliOptions& opts);
 int test_command(const CliOptions& opts);
 int version_command(const CliOptions& opts);
 int graph_command(const CliOptions& opts);
+int new_plugin_command(const CliOptions& opts);
 
 }  // namespace sluice::app
