@@ -24,7 +24,8 @@ function(sluice_add_plugin family)
       OUTPUT_NAME "sluice-${family}"
       LIBRARY_OUTPUT_DIRECTORY ${SLUICE_PLUGIN_OUTPUT_DIR}
       CXX_VISIBILITY_PRESET hidden
-      VISIBILITY_INLINES_HIDDEN OFF)
+      VISIBILITY_INLINES_HIDDEN OFF
+      INSTALL_RPATH "$ORIGIN/../..")  # lib/sluice/plugins -> lib/libsluice-core.so
   if(COMMAND sluice_target_warnings)
     sluice_target_warnings(${target})
   endif()
