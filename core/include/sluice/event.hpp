@@ -9,6 +9,7 @@
  * one thread at a time and are not thread-safe.
  */
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sluice/ack.hpp"
+#include "sluice/checkpoint.hpp"
 
 namespace sluice {
 
@@ -72,6 +74,8 @@ struct Metadata {
   std::vector<Header> headers;     ///< record or request headers
   std::vector<Header> attributes;  ///< free-form (path parameters, client address, ...)
   std::string error;               ///< why it was dead-lettered, set by the core
+  /** The durable position the event was read at (a Kafka partition's assignment); may be null. */
+  std::shared_ptr<Checkpoint> checkpoint;
 
   /** First header named @p name (case-insensitive), or nullptr. */
   const std::string* header(std::string_view name) const noexcept;

@@ -5,6 +5,7 @@
  */
 #include "sluice/ack.hpp"
 #include "sluice/append.hpp"
+#include "sluice/checkpoint.hpp"
 #include "sluice/config.hpp"
 #include "sluice/event.hpp"
 #include "sluice/http.hpp"

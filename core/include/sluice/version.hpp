@@ -10,7 +10,7 @@
 #endif
 
 /** Plugin ABI version. Bumped whenever any SDK type changes layout or meaning. */
-#define SLUICE_ABI_VERSION 4u
+#define SLUICE_ABI_VERSION 5u
 
 #define SLUICE_STR_(x) #x
 #define SLUICE_STR(x) SLUICE_STR_(x)

@@ -160,7 +160,7 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
   Group* g = wit != windows_.end() ? wit->second.find(key_, hash) : nullptr;
   if (!g) {
     // A new group: first make room; the oldest window's groups go early (the new group's own may be it).
-    while (size_ >= s_.max_groups && !windows_.empty())
+    while (!hold_ && size_ >= s_.max_groups && !windows_.empty())
       emit_window(windows_.begin(), out, EmitReason::MaxGroups);
     wit = windows_.find(start);
     if (wit == windows_.end()) {
@@ -376,8 +376,8 @@ void GroupTable::close_due(std::int64_t now_ms, Batch& out) {
   }
 }
 
-void GroupTable::flush(Batch& out) {
-  for (auto it = windows_.begin(); it != windows_.end();) it = emit_window(it, out, EmitReason::Flush);
+void GroupTable::flush(Batch& out, EmitReason reason) {
+  for (auto it = windows_.begin(); it != windows_.end();) it = emit_window(it, out, reason);
 }
 
 }  // namespace sluice::aggregate

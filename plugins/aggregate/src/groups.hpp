@@ -30,8 +30,10 @@ class GroupTable {
   void add(Event& event, std::int64_t now_ms, Batch& out);
   /** Appends the groups whose window has closed at wall-clock @p now_ms. */
   void close_due(std::int64_t now_ms, Batch& out);
-  /** Appends every group. */
-  void flush(Batch& out);
+  /** Appends every group (counted as @p reason). */
+  void flush(Batch& out, EmitReason reason = EmitReason::Flush);
+  /** While held, max_groups emits nothing early (a replay closes windows where they closed before). */
+  void set_hold(bool hold) noexcept { hold_ = hold; }
 
   std::size_t groups() const noexcept { return size_; }
   /** Events emitted for @p reason so far. */
@@ -87,6 +89,7 @@ class GroupTable {
   const Settings& s_;
   /** Output payloads are written as text when every output field is a top-level payload field. */
   bool flat_output_ = false;
+  bool hold_ = false;
   std::map<std::int64_t, Window> windows_;  ///< by start
   std::vector<Window> spare_;               ///< closed windows, kept for their memory
   std::size_t size_ = 0;

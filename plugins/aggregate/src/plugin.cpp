@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "aggregate_settings.hpp"
-#include "groups.hpp"
+#include "partitions.hpp"
 
 namespace sluice::aggregate {
 namespace {
@@ -14,7 +14,7 @@ class Aggregate final : public Transform {
   Aggregate(PluginContext& ctx, const Config& config)
       : ctx_(ctx),
         settings_(load_settings(config)),
-        table_(settings_),
+        table_(settings_, ctx.log()),
         groups_(ctx.metrics().gauge("sluice_aggregate_groups", "Groups open (held) now")),
         closed_(ctx.metrics().counter("sluice_aggregate_emitted_total", "Groups emitted",
                                       {{"reason", "closed"}})),
@@ -22,6 +22,10 @@ class Aggregate final : public Transform {
                                      {{"reason", "max_groups"}})),
         flushed_(
             ctx.metrics().counter("sluice_aggregate_emitted_total", "Groups emitted", {{"reason", "flush"}})),
+        lost_(ctx.metrics().counter(
+            "sluice_aggregate_lost_total",
+            "Outputs not emitted because their partition was revoked before their window's offset was "
+            "recorded (failed: the next owner counts their events again)")),
         skipped_(
             ctx.metrics().counter("sluice_aggregate_skipped_values_total",
                                   "Values an aggregation could not use (not a number for sum, min, max)")) {}
@@ -62,6 +66,10 @@ class Aggregate final : public Transform {
     sync(closed_, EmitReason::Closed, last_[0]);
     sync(early_, EmitReason::MaxGroups, last_[1]);
     sync(flushed_, EmitReason::Flush, last_[2]);
+    if (const auto l = table_.lost(); l > last_lost_) {
+      lost_.inc(l - last_lost_);
+      last_lost_ = l;
+    }
     if (const auto s = table_.skipped_values(); s > last_skipped_) {
       skipped_.inc(s - last_skipped_);
       last_skipped_ = s;
@@ -75,13 +83,15 @@ class Aggregate final : public Transform {
 
   PluginContext& ctx_;
   Settings settings_;
-  GroupTable table_;
+  Partitions table_;
   Gauge& groups_;
   Counter& closed_;
   Counter& early_;
   Counter& flushed_;
+  Counter& lost_;
   Counter& skipped_;
   std::uint64_t last_[3] = {0, 0, 0};
+  std::uint64_t last_lost_ = 0;
   std::uint64_t last_skipped_ = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <deque>
 #include <random>
+#include <unordered_map>
 
 #include <Poco/URI.h>
 
@@ -347,30 +348,69 @@ WriteResult ElasticsearchSink::write(Batch& batch) {
       all_ok = false;
     }
   }
-  for (std::size_t round_no = 1; !pending.empty(); ++round_no) {
-    Round round{verdicts, enc, {}, {}, std::chrono::milliseconds(0), {}, false};
-    send(pending, round);
-    if (round.problem.empty() && round.any_answer) ctx_.set_problem("");
-    if (!round.problem.empty()) ctx_.set_problem(round.problem);
-    for (std::size_t i = 0; i < n; ++i)
-      if (verdicts[i].first != Outcome::Ok) all_ok = false;
-    if (round.retry.empty()) break;
-    all_ok = false;
-    std::sort(round.retry.begin(), round.retry.end());
-    docs_retried_.inc(round.retry.size());
-    const bool give_up = settings_.retry_limit != 0 && round_no > settings_.retry_limit;
-    const auto wait = std::max(backoff(round_no), round.retry_after);
-    if (power_of_two(round_no) || give_up)
-      ctx_.log().warn(round.retry.size(), " of ", n, " document(s) not taken (round ", round_no, "), ",
-                      give_up ? std::string("giving them back to the core's retry policy")
-                              : "again in " + std::to_string(wait.count()) + " ms",
-                      ": ", round.retry_reason);
-    if (give_up || ctx_.stopping() || pause(wait)) {
-      const Outcome o = give_up ? Outcome::Retry : Outcome::Unavailable;
-      for (std::size_t i : round.retry) verdicts[i] = {o, round.retry_reason};
-      break;
+  // Sends @p items, round after round, until each has its verdict (or is given back to the core).
+  auto deliver = [&](std::vector<std::size_t> items) {
+    for (std::size_t round_no = 1; !items.empty(); ++round_no) {
+      Round round{verdicts, enc, {}, {}, std::chrono::milliseconds(0), {}, false};
+      send(items, round);
+      if (round.problem.empty() && round.any_answer) ctx_.set_problem("");
+      if (!round.problem.empty()) ctx_.set_problem(round.problem);
+      for (std::size_t i = 0; i < n; ++i)
+        if (verdicts[i].first != Outcome::Ok) all_ok = false;
+      if (round.retry.empty()) break;
+      all_ok = false;
+      std::sort(round.retry.begin(), round.retry.end());
+      docs_retried_.inc(round.retry.size());
+      const bool give_up = settings_.retry_limit != 0 && round_no > settings_.retry_limit;
+      const auto wait = std::max(backoff(round_no), round.retry_after);
+      if (power_of_two(round_no) || give_up)
+        ctx_.log().warn(round.retry.size(), " of ", n, " document(s) not taken (round ", round_no, "), ",
+                        give_up ? std::string("giving them back to the core's retry policy")
+                                : "again in " + std::to_string(wait.count()) + " ms",
+                        ": ", round.retry_reason);
+      if (give_up || ctx_.stopping() || pause(wait)) {
+        const Outcome o = give_up ? Outcome::Retry : Outcome::Unavailable;
+        for (std::size_t i : round.retry) verdicts[i] = {o, round.retry_reason};
+        break;
+      }
+      items = std::move(round.retry);
     }
-    pending = std::move(round.retry);
+  };
+  if (!settings_.increment.guard_key || settings_.action != Action::Increment) {
+    deliver(std::move(pending));
+  } else {
+    // Guarded increments of one document are applied in batch order, one at a time: a later window's
+    // count stored before an earlier one's retry would move the guard's mark past the earlier, which
+    // would then be skipped as a replay. Wave k holds each document's k-th increment.
+    std::vector<std::string> ids(n);
+    std::vector<std::vector<std::size_t>> waves;
+    std::unordered_map<std::string_view, std::size_t> seen;
+    for (std::size_t i : pending) {
+      ids[i] = settings_.id ? settings_.id->render(batch[i]) : std::string();
+      const std::size_t k = settings_.id ? seen[ids[i]]++ : 0;
+      if (waves.size() <= k) waves.resize(k + 1);
+      waves[k].push_back(i);
+    }
+    std::unordered_map<std::string_view, std::size_t> waiting;  // document -> its unfinished item
+    for (std::size_t k = 0; k < waves.size(); ++k) {
+      std::vector<std::size_t> go;
+      for (std::size_t i : waves[k]) {
+        auto w = waiting.find(ids[i]);
+        if (w == waiting.end()) {
+          go.push_back(i);
+          continue;
+        }
+        verdicts[i] = {verdicts[w->second].first,
+                       "elasticsearch: waits for an earlier increment of the same document: " +
+                           verdicts[w->second].second};
+        all_ok = false;
+      }
+      deliver(std::move(go));
+      for (std::size_t i : waves[k]) {
+        const Outcome o = verdicts[i].first;
+        if (o == Outcome::Retry || o == Outcome::Unavailable) waiting.emplace(ids[i], i);
+      }
+    }
   }
   if (all_ok) return WriteResult::ok();
   WriteResult r;

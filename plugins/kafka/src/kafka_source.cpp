@@ -55,7 +55,9 @@ const Schema& KafkaSource::schema() {
           .option("commit_interval", OptionType::Duration)
           .def("1s")
           .range(10, 3600000)
-          .doc("How often stored offsets are committed (auto.commit.interval.ms).")
+          .doc(
+              "How often the offsets of acknowledged events are committed (synchronously, with the "
+              "marks transforms recorded in the commit metadata).")
           .option("assignor", OptionType::Enum)
           .choices({"range", "roundrobin", "cooperative-sticky"})
           .def("range")
@@ -113,6 +115,7 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   batch_size_ = static_cast<std::size_t>(config.integer("batch_size"));
   drain_timeout_ = config.duration("drain_timeout");
   pause_after_ = config.duration("pause_after");
+  commit_interval_ = config.duration("commit_interval");
   const std::string group = config.str("group");
 
   auto conf = new_conf();
@@ -121,9 +124,8 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   set_conf(conf.get(), "group.id", group, where);
   set_conf(conf.get(), "client.id", "sluice:" + ctx.id(), where);
   set_conf(conf.get(), "enable.auto.offset.store", "false", where);
-  set_conf(conf.get(), "enable.auto.commit", "true", where);
-  set_conf(conf.get(), "auto.commit.interval.ms", std::to_string(config.duration("commit_interval").count()),
-           where);
+  // Commits are the source's own (partition_checkpoint.hpp): auto-commit would write empty metadata.
+  set_conf(conf.get(), "enable.auto.commit", "false", where);
   set_conf(conf.get(), "auto.offset.reset", config.str("start"), where);
   set_conf(conf.get(), "partition.assignment.strategy", config.str("assignor"), where);
   // Prefetch more. With librdkafka's queued.min.messages (100000) and fetch.wait.max.ms (500),
@@ -145,6 +147,7 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &KafkaSource::commit_cb);
   rk_ = new_client(RD_KAFKA_CONSUMER, std::move(conf), where);
   rd_kafka_poll_set_consumer(rk_.get());
+  committer_ = std::make_shared<Committer>(rk_.get());
   pending_.reserve(batch_size_);
 }
 
@@ -196,7 +199,13 @@ void KafkaSource::run(SourceContext& ctx) {
     // An empty batch waits for the first message; a held one polls nothing until the partitions are
     // paused, then only serves callbacks.
     if (pending_.empty() || paused_) poll_batch(pending_.empty() ? 100 : 0);
-    store_offsets();
+    update_positions();
+    if (const auto now = Clock::now(); now >= next_commit_) {
+      // After failures (the coordinator is away), wait longer: each attempt blocks up to its timeout.
+      const bool ok = commit_positions(nullptr, "");
+      commit_failures_ = ok ? 0 : commit_failures_ + 1;
+      next_commit_ = Clock::now() + commit_interval_ * (1 << std::min<std::size_t>(commit_failures_, 5));
+    }
     if (const auto now = Clock::now(); now >= next_lag) {
       update_lag();
       next_lag = now + std::chrono::seconds(1);
@@ -208,7 +217,7 @@ void KafkaSource::run(SourceContext& ctx) {
   // commit covers everything written.
   set_paused(true);
   drop_pending(nullptr);
-  store_offsets(nullptr, true);
+  update_positions(nullptr, true);
   run_ctx_ = nullptr;
 }
 
@@ -222,16 +231,21 @@ void KafkaSource::close() {
     // Keep serving callbacks while waiting; partitions are paused, anything that still arrives is not stored.
     MessagePtr msg(rd_kafka_consumer_poll(rk_.get(), 30));
   }
-  store_offsets(nullptr, true);
+  update_positions(nullptr, true);
   std::size_t left = 0;
   for (const auto& [key, st] : partitions_) left += st.tracker->in_flight();
   if (left)
     ctx_.log().warn(left, " run(s) of events still in flight at shutdown: they will be consumed again");
+  const bool committed = commit_positions(nullptr, " at shutdown");
+  committer_->retire(checkpoints(nullptr));
+  committer_->close();
   closing_ = true;
   if (auto err = rd_kafka_consumer_close(rk_.get()))
     ctx_.log().warn("consumer close: ", rd_kafka_err2str(err));
-  else
+  else if (committed)
     ctx_.log().info("consumer closed, offsets committed");
+  else
+    ctx_.log().warn("consumer closed; the last offsets were not committed (they are consumed again)");
 }
 
 void KafkaSource::poll_batch(int timeout_ms) {
@@ -254,7 +268,11 @@ void KafkaSource::poll_batch(int timeout_ms) {
 }
 
 KafkaSource::PartitionState& KafkaSource::partition(const char* topic, std::int32_t partition) {
-  return partitions_[PartitionKey(topic, partition)];
+  PartitionState& st = partitions_[PartitionKey(topic, partition)];
+  if (!st.checkpoint)  // a message before its assignment was seen: no committed position known
+    st.checkpoint =
+        std::make_shared<PartitionCheckpoint>(committer_, topic, partition, -1, std::vector<std::int64_t>{});
+  return st;
 }
 
 void KafkaSource::close_run() {
@@ -307,7 +325,11 @@ void KafkaSource::handle_message(const rd_kafka_message_t* msg) {
   ev.timestamp_ms = ts >= 0 ? ts : now_ms();
 
   run_->last = msg->offset;
-  if (st.first_offset < 0) st.first_offset = msg->offset;
+  if (st.first_offset < 0) {
+    st.first_offset = msg->offset;
+    st.checkpoint->set_start(msg->offset);
+  }
+  ev.meta.checkpoint = st.checkpoint;
   st.last_offset = msg->offset;
   ev.ack = run_ack_;
 
@@ -337,33 +359,28 @@ void KafkaSource::drop_pending(const std::vector<PartitionKey>* only) {
   });
 }
 
-std::size_t KafkaSource::store_offsets(const std::vector<PartitionKey>* only, bool all) {
-  PartitionListPtr list;
+void KafkaSource::update_positions(const std::vector<PartitionKey>* only, bool all) {
   for (auto& [key, st] : partitions_) {
     if (!contains(only, key.first, key.second)) continue;
     if (!all && !st.tracker->dirty()) continue;
-    auto offset = all ? st.tracker->committable() : st.tracker->take_store();
-    if (!offset) continue;
-    if (!list) list.reset(rd_kafka_topic_partition_list_new(8));
-    rd_kafka_topic_partition_list_add(list.get(), key.first.c_str(), key.second)->offset = *offset;
+    const auto offset = all ? st.tracker->committable() : st.tracker->take_store();
+    if (offset && st.checkpoint) st.checkpoint->set_position(*offset);
   }
-  if (!list) return 0;
-  const rd_kafka_resp_err_t err = rd_kafka_offsets_store(rk_.get(), list.get());
-  std::size_t stored = 0;
-  for (int i = 0; i < list->cnt; ++i) {
-    const auto& e = list->elems[i];
-    if (!e.err) {
-      ++stored;
-    } else if (e.err == RD_KAFKA_RESP_ERR__STATE) {
-      // The partition was revoked meanwhile: its new owner consumes from the last commit.
-      ctx_.log().debug("offset store for unassigned ", coordinates(e.topic, e.partition), " skipped");
-    } else {
-      ctx_.log().warn("offset store ", coordinates(e.topic, e.partition), ": ", rd_kafka_err2str(e.err));
-    }
-  }
-  if (err && err != RD_KAFKA_RESP_ERR__STATE && err != RD_KAFKA_RESP_ERR__INVALID_ARG)
-    ctx_.log().warn("offset store: ", rd_kafka_err2str(err));
-  return stored;
+}
+
+std::vector<std::shared_ptr<PartitionCheckpoint>> KafkaSource::checkpoints(
+    const std::vector<PartitionKey>* only) const {
+  std::vector<std::shared_ptr<PartitionCheckpoint>> out;
+  for (const auto& [key, st] : partitions_)
+    if (contains(only, key.first, key.second) && st.checkpoint) out.push_back(st.checkpoint);
+  return out;
+}
+
+bool KafkaSource::commit_positions(const std::vector<PartitionKey>* only, const char* when) {
+  std::string why;
+  if (committer_->commit(checkpoints(only), why)) return true;
+  ctx_.log().warn(why, when);
+  return false;
 }
 
 bool KafkaSource::wait_in_flight(const std::vector<PartitionKey>* only, Clock::time_point deadline) {
@@ -481,9 +498,36 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
 
 void KafkaSource::on_assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
   close_run();  // its PartitionState may be replaced below
+  // Where each partition resumes, and the marks recorded with it (window boundaries to close again).
+  PartitionListPtr committed(rd_kafka_topic_partition_list_copy(parts));
+  if (auto err = rd_kafka_committed(rk_.get(), committed.get(), 30000)) {
+    ctx_.log().error("cannot read the committed offsets of the assigned partitions (", rd_kafka_err2str(err),
+                     "): transforms that recorded marks there (aggregate windows) cannot replay them");
+    committed.reset();
+  }
   for (int i = 0; i < parts->cnt; ++i) {
-    // A fresh tracker per assignment: acks of an earlier generation complete on the old one.
-    partitions_[PartitionKey(parts->elems[i].topic, parts->elems[i].partition)] = PartitionState{};
+    const PartitionKey key(parts->elems[i].topic, parts->elems[i].partition);
+    std::int64_t at = -1;
+    std::vector<std::int64_t> marks;
+    if (const auto* e =
+            committed ? rd_kafka_topic_partition_list_find(committed.get(), key.first.c_str(), key.second)
+                      : nullptr;
+        e && !e->err && e->offset >= 0) {
+      at = e->offset;
+      marks = decode_marks(
+          std::string_view(static_cast<const char*>(e->metadata), e->metadata ? e->metadata_size : 0));
+      std::erase_if(marks, [&](std::int64_t m) { return m < at; });
+      if (!marks.empty())
+        ctx_.log().info(coordinates(key.first, key.second), " resumes at offset ", at, " with ", marks.size(),
+                        " recorded mark(s), the last at ", marks.back());
+    }
+    // A fresh tracker and checkpoint per assignment: acks and records of an earlier one go to the old.
+    if (auto old = partitions_.find(key); old != partitions_.end())
+      committer_->retire({old->second.checkpoint});
+    PartitionState st;
+    st.checkpoint =
+        std::make_shared<PartitionCheckpoint>(committer_, key.first, key.second, at, std::move(marks));
+    partitions_[key] = std::move(st);
   }
   last_state_ = nullptr;
   if (cooperative) {
@@ -514,20 +558,10 @@ void KafkaSource::on_revoke(rd_kafka_topic_partition_list_t* parts, bool lost) {
     if (!wait_in_flight(&keys, deadline))
       ctx_.log().warn("revoke: in-flight events did not complete within ", drain_timeout_.count(),
                       " ms; they will be consumed again by the next owner");
-    store_offsets(&keys, true);
-    PartitionListPtr commit(rd_kafka_topic_partition_list_new(parts->cnt));
-    for (const auto& key : keys) {
-      auto it = partitions_.find(key);
-      if (it == partitions_.end()) continue;
-      if (auto off = it->second.tracker->committable())
-        rd_kafka_topic_partition_list_add(commit.get(), key.first.c_str(), key.second)->offset = *off;
-    }
-    if (commit->cnt > 0) {
-      const auto err = rd_kafka_commit(rk_.get(), commit.get(), 0 /* synchronous */);
-      if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        ctx_.log().warn("commit on revoke: ", rd_kafka_err2str(err));
-    }
+    update_positions(&keys, true);
+    commit_positions(&keys, " (on revoke)");
   }
+  committer_->retire(checkpoints(&keys));
   for (const auto& key : keys) partitions_.erase(key);
   last_state_ = nullptr;
   ctx_.log().info("revoked ", parts->cnt, " partition(s)");

@@ -1,6 +1,7 @@
 #pragma once
-// Source `kafka`: a consumer-group member that stores an offset only once
-// every event up to it is acknowledged (at-least-once).
+// Source `kafka`: a consumer-group member that commits an offset only once
+// every event up to it is acknowledged (at-least-once), with the marks
+// transforms record on its partitions (partition_checkpoint.hpp).
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -12,6 +13,7 @@
 
 #include "common.hpp"
 #include "offset_tracker.hpp"
+#include "partition_checkpoint.hpp"
 
 namespace sluice::kafka {
 
@@ -30,6 +32,7 @@ class KafkaSource : public Source, public ClientBase {
   using PartitionKey = std::pair<std::string, std::int32_t>;
   struct PartitionState {
     std::shared_ptr<OffsetTracker> tracker = std::make_shared<OffsetTracker>();
+    std::shared_ptr<PartitionCheckpoint> checkpoint;  ///< what events of this assignment carry
     std::int64_t first_offset = -1;  ///< first offset received in this assignment (for commit lag)
     std::int64_t last_offset = -1;   ///< last offset received (for lag)
     bool stuck = false;              ///< reported as stuck (its tracker is blocked)
@@ -58,8 +61,12 @@ class KafkaSource : public Source, public ClientBase {
   /** Ends the open run: its last offset goes into the tracker and the source's handle is released. */
   void close_run();
   PartitionState& partition(const char* topic, std::int32_t partition);
-  /** Stores the offsets that moved (only @p only when given). Returns how many were stored. */
-  std::size_t store_offsets(const std::vector<PartitionKey>* only = nullptr, bool all = false);
+  /** Hands the trackers' positions that moved (of @p only when given) to the checkpoints. */
+  void update_positions(const std::vector<PartitionKey>* only = nullptr, bool all = false);
+  /** Commits (synchronously) the positions of @p only (or all) that moved; false if it failed. */
+  bool commit_positions(const std::vector<PartitionKey>* only, const char* when);
+  /** The checkpoints of @p only (or all). */
+  std::vector<std::shared_ptr<PartitionCheckpoint>> checkpoints(const std::vector<PartitionKey>* only) const;
   /** Waits until nothing of @p only (or of any partition) is in flight, or @p deadline. */
   bool wait_in_flight(const std::vector<PartitionKey>* only, std::chrono::steady_clock::time_point deadline);
   void set_paused(bool paused);
@@ -77,6 +84,10 @@ class KafkaSource : public Source, public ClientBase {
   std::size_t batch_size_ = 1000;
   std::chrono::milliseconds drain_timeout_{10000};
   std::chrono::milliseconds pause_after_{1000};
+  std::chrono::milliseconds commit_interval_{1000};
+  std::shared_ptr<Committer> committer_;
+  std::chrono::steady_clock::time_point next_commit_{};
+  std::size_t commit_failures_ = 0;  ///< in a row: the next commit waits longer
 
   std::map<PartitionKey, PartitionState> partitions_;  // poll thread only
   PartitionState* last_state_ = nullptr;               // cache for consecutive messages of one partition

@@ -279,5 +279,68 @@ TEST(KafkaSource, AnAggregateCountsEveryMessageOnceAndAllIsCommitted) {
   expect_all_committed(cluster.bootstrap(), group, topic);
 }
 
+TEST(KafkaSource, MarksRecordedOnAPartitionReachItsNextOwnerUntilThePositionPassesThem) {
+  MockCluster cluster(3);
+  const std::string topic = unique_name("src-marks");
+  const std::string group = unique_name("g");
+  cluster.create_topic(topic, 2);
+  produce(cluster.bootstrap(), topic, numbered(40));
+  std::map<std::int32_t, std::int64_t> mark;  // per partition: a mark ahead of everything consumed
+
+  {
+    testing::Harness h;
+    h.start(source_pipeline(cluster.bootstrap(), topic, group));
+    ASSERT_TRUE(h.wait_captured("out", 40, 15s));
+    ASSERT_TRUE(h.wait_idle(5s));
+    for (const Event& e : h.captured("out")) {
+      ASSERT_NE(e.meta.checkpoint, nullptr) << "events carry their partition's checkpoint";
+      EXPECT_TRUE(e.meta.checkpoint->recovered().empty()) << "a new group has no marks";
+      if (mark.count(e.meta.partition)) continue;
+      const std::int64_t m = e.meta.offset + 100;
+      std::string why;
+      ASSERT_EQ(e.meta.checkpoint->record(m, why), Checkpoint::Result::Recorded) << why;
+      mark[e.meta.partition] = m;
+    }
+    ASSERT_EQ(mark.size(), 2u);
+    const Event any = h.captured("out").front();
+    h.stop();
+    std::string why;
+    EXPECT_FALSE(any.meta.checkpoint->owned());
+    EXPECT_EQ(any.meta.checkpoint->record(any.meta.offset + 200, why), Checkpoint::Result::Lost)
+        << "a closed consumer records nothing";
+  }
+  expect_all_committed(cluster.bootstrap(), group, topic);
+
+  // The next owner gets them with the position (the periodic and the final commits kept them).
+  produce(cluster.bootstrap(), topic, numbered(400, 40));
+  {
+    testing::Harness h;
+    h.start(source_pipeline(cluster.bootstrap(), topic, group));
+    ASSERT_TRUE(h.wait_captured("out", 400, 15s));
+    ASSERT_TRUE(h.wait_idle(5s));
+    std::set<std::int32_t> seen;
+    for (const Event& e : h.captured("out")) {
+      ASSERT_NE(e.meta.checkpoint, nullptr);
+      EXPECT_EQ(e.meta.checkpoint->recovered(), std::vector<std::int64_t>{mark.at(e.meta.partition)})
+          << "partition " << e.meta.partition;
+      seen.insert(e.meta.partition);
+    }
+    EXPECT_EQ(seen.size(), 2u);
+    h.stop();
+  }
+  expect_all_committed(cluster.bootstrap(), group, topic);
+
+  // 440 messages over 2 partitions: both positions are past their mark, which is forgotten.
+  produce(cluster.bootstrap(), topic, numbered(10, 440));
+  testing::Harness h;
+  h.start(source_pipeline(cluster.bootstrap(), topic, group));
+  ASSERT_TRUE(h.wait_captured("out", 10, 15s));
+  for (const Event& e : h.captured("out")) {
+    ASSERT_GT(e.meta.offset, mark.at(e.meta.partition));
+    EXPECT_TRUE(e.meta.checkpoint->recovered().empty()) << "partition " << e.meta.partition;
+  }
+  h.stop();
+}
+
 }  // namespace
 }  // namespace sluice::kafka::test
