@@ -7,7 +7,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
-  libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev
+  libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev libre2-dev
   libboost-dev libboost-filesystem-dev
   libgtest-dev googletest
   librdkafka-dev kcat python3-kafka

@@ -141,13 +141,17 @@ const Schema& schema() {
           .def("100000")
           .range(1, 100000000)
           .doc(
-              "Most groups held at once; a new group beyond it first emits the oldest window's groups "
-              "early (never dropped), so memory stays bounded with many keys.")
+              "Most groups held at once (per partition with by_partition); a new group beyond it first "
+              "emits the oldest window's groups early (never dropped), so memory stays bounded with many "
+              "keys.")
           .option("by_partition", OptionType::Bool)
           .def("false")
           .doc(
-              "Keep groups per source partition (meta.topic, meta.partition): each output carries its "
-              "partition, and meta.offset and meta.attr.first_offset give the offsets it covers.")
+              "Keep windows and groups per source partition (meta.topic, meta.partition): each output "
+              "carries its partition, and meta.offset and meta.attr.first_offset give the offsets it "
+              "covers. With a Kafka source and processing time, each window's closing offset is recorded "
+              "in the commit metadata before it is emitted and replayed by the partition's next owner "
+              "(exactly-once counts with a guarded increment).")
           .option("window_field", OptionType::String)
           .def("window")
           .doc("Output field for {start, end} of the window (milliseconds since the epoch); empty: none.")

@@ -17,13 +17,18 @@ bool Partitions::recording(const Event& event) const noexcept {
 }
 
 Partitions::Part& Partitions::part_for(const Event& event, std::int64_t now_ms, Batch& out) {
-  Key key = s_.by_partition ? Key(event.meta.topic, event.meta.partition) : Key();
-  auto it = parts_.find(key);
-  if (it == parts_.end()) {
-    it = parts_.emplace(std::move(key), Part{}).first;
-    it->second.table = std::make_unique<GroupTable>(s_);
+  // Consecutive events mostly come from one partition (one source run): the last part is kept at hand.
+  if (!last_ || (s_.by_partition &&
+                 (event.meta.partition != last_->first.second || event.meta.topic != last_->first.first))) {
+    Key key = s_.by_partition ? Key(event.meta.topic, event.meta.partition) : Key();
+    auto it = parts_.find(key);
+    if (it == parts_.end()) {
+      it = parts_.emplace(std::move(key), Part{}).first;
+      it->second.table = std::make_unique<GroupTable>(s_);
+    }
+    last_ = &*it;
   }
-  Part& p = it->second;
+  Part& p = last_->second;
   if (!recording(event) || p.checkpoint == event.meta.checkpoint) return p;
 
   // A new assignment of the partition (or its first): what the last one left is emitted if its mark can

@@ -62,7 +62,8 @@ class Partitions {
 
   const Settings& s_;
   Logger& log_;
-  std::map<Key, Part> parts_;
+  std::map<Key, Part> parts_;  ///< entries are never erased
+  std::pair<const Key, Part>* last_ = nullptr;
   std::uint64_t lost_ = 0;
 };
 

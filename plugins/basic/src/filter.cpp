@@ -1,5 +1,7 @@
 // `filter` transform: keep or drop events by conditions on fields.
-#include <regex>
+#include <memory>
+
+#include <re2/re2.h>
 
 #include "plugins.hpp"
 
@@ -12,22 +14,34 @@ struct Condition {
   sluice::FieldPath field;
   Op op;
   sluice::Json value;
-  std::optional<std::regex> re;
+  std::shared_ptr<const re2::RE2> re;
 };
 
 Op parse_op(const std::string& s, const std::string& where) {
-  static const std::pair<const char*, Op> ops[] = {{"==", Op::Eq},         {"!=", Op::Ne},
-                                                   {"<", Op::Lt},          {"<=", Op::Le},
-                                                   {">", Op::Gt},          {">=", Op::Ge},
-                                                   {"exists", Op::Exists}, {"not_exists", Op::NotExists},
-                                                   {"in", Op::In},         {"not_in", Op::NotIn},
-                                                   {"regex", Op::Regex}};
+  static const std::pair<const char*, Op> ops[] = {
+      {"==", Op::Eq}, {"!=", Op::Ne},        {"<", Op::Lt},          {"<=", Op::Le},
+      {">", Op::Gt},  {">=", Op::Ge},        {"exists", Op::Exists}, {"not_exists", Op::NotExists},
+      {"in", Op::In}, {"not_in", Op::NotIn}, {"regex", Op::Regex}};
   for (auto& [name, op] : ops)
     if (s == name) return op;
-  throw std::runtime_error(where + ": unknown op '" + s + "'; expected ==, !=, <, <=, >, >=, exists, not_exists, in, not_in, regex");
+  throw std::runtime_error(where + ": unknown op '" + s +
+                           "'; expected ==, !=, <, <=, >, >=, exists, not_exists, in, not_in, regex");
 }
 
-constexpr auto regex_flags = std::regex::ECMAScript | std::regex::optimize;
+/**
+ * RE2 (linear time, no recursion, bounded memory), not std::regex: libstdc++'s matcher recurses per
+ * character (a long field overflows the stack), backtracks exponentially, and its compiler overflows on
+ * `a{4444444444444444444}` (found by the config fuzzer). Null with @p error when RE2 refuses it.
+ */
+std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, std::string& error) {
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(8 << 20);
+  auto re = std::make_shared<const re2::RE2>(pattern, options);
+  if (re->ok()) return re;
+  error = re->error();
+  return nullptr;
+}
 
 /** Numbers compare as numbers (int and float alike); everything else by JSON equality / string order. */
 int compare(const sluice::Json& a, const sluice::Json& b, bool& comparable) {
@@ -59,9 +73,12 @@ class Filter : public sluice::Transform {
       std::string err;
       auto field = sluice::FieldPath::parse(c.str("field"), &err);
       if (!field) throw std::runtime_error(c.where("field") + ": " + err);
-      Condition cond{*field, parse_op(c.str("op"), c.where("op")), nullptr, std::nullopt};
+      Condition cond{*field, parse_op(c.str("op"), c.where("op")), nullptr, nullptr};
       if (c.has("value")) cond.value = sluice::yaml_to_json(c.node("value"));
-      if (cond.op == Op::Regex) cond.re.emplace(cond.value.get<std::string>(), regex_flags);
+      if (cond.op == Op::Regex) {
+        cond.re = compile_regex(cond.value.get<std::string>(), err);
+        if (!cond.re) throw std::runtime_error(c.where("value") + ": invalid regex: " + err);
+      }
       conditions_.push_back(std::move(cond));
     }
   }
@@ -98,8 +115,10 @@ class Filter : public sluice::Transform {
   static bool test(const Condition& c, const sluice::Event& e) {
     std::optional<sluice::Json> v = c.field.get(e);
     switch (c.op) {
-      case Op::Exists: return v.has_value() && !v->is_null();
-      case Op::NotExists: return !v.has_value() || v->is_null();
+      case Op::Exists:
+        return v.has_value() && !v->is_null();
+      case Op::NotExists:
+        return !v.has_value() || v->is_null();
       case Op::In:
       case Op::NotIn: {
         bool found = false;
@@ -113,22 +132,30 @@ class Filter : public sluice::Transform {
       }
       case Op::Regex: {
         if (!v) return false;
-        std::string s = v->is_string() ? v->get<std::string>() : v->dump();
-        return std::regex_search(s, *c.re);
+        if (v->is_string()) return re2::RE2::PartialMatch(v->get_ref<const std::string&>(), *c.re);
+        return re2::RE2::PartialMatch(v->dump(), *c.re);
       }
-      case Op::Ne: return !v || !equal(*v, c.value);
-      default: break;
+      case Op::Ne:
+        return !v || !equal(*v, c.value);
+      default:
+        break;
     }
     if (!v) return false;
     bool comparable;
     int cmp = compare(*v, c.value, comparable);
     switch (c.op) {
-      case Op::Eq: return comparable ? cmp == 0 : *v == c.value;
-      case Op::Lt: return comparable && cmp < 0;
-      case Op::Le: return comparable && cmp <= 0;
-      case Op::Gt: return comparable && cmp > 0;
-      case Op::Ge: return comparable && cmp >= 0;
-      default: return false;
+      case Op::Eq:
+        return comparable ? cmp == 0 : *v == c.value;
+      case Op::Lt:
+        return comparable && cmp < 0;
+      case Op::Le:
+        return comparable && cmp <= 0;
+      case Op::Gt:
+        return comparable && cmp > 0;
+      case Op::Ge:
+        return comparable && cmp >= 0;
+      default:
+        return false;
     }
   }
 
@@ -143,26 +170,38 @@ class Filter : public sluice::Transform {
 const sluice::Schema& filter_schema() {
   static const sluice::Schema s =
       sluice::SchemaBuilder()
-          .option("conditions", sluice::OptionType::ObjectList).required()
+          .option("conditions", sluice::OptionType::ObjectList)
+          .required()
           .nested(sluice::SchemaBuilder()
-                      .option("field", sluice::OptionType::Field).required()
+                      .option("field", sluice::OptionType::Field)
+                      .required()
                       .doc("Field reference (user_id, listing.title, meta.header.User-Agent).")
                       .option("op", sluice::OptionType::Enum)
-                      .choices({"==", "!=", "<", "<=", ">", ">=", "exists", "not_exists", "in", "not_in", "regex"})
-                      .def("==").doc("Comparison; numbers compare as numbers.")
-                      .option("value", sluice::OptionType::Any).doc("Value to compare with (a list for in / not_in).")
+                      .choices(
+                          {"==", "!=", "<", "<=", ">", ">=", "exists", "not_exists", "in", "not_in", "regex"})
+                      .def("==")
+                      .doc("Comparison; numbers compare as numbers.")
+                      .option("value", sluice::OptionType::Any)
+                      .doc("Value to compare with (a list for in / not_in; for regex, an RE2 pattern found "
+                           "anywhere in the value).")
                       .build())
           .doc("Conditions on fields.")
-          .option("mode", sluice::OptionType::Enum).choices({"all", "any"}).def("all")
+          .option("mode", sluice::OptionType::Enum)
+          .choices({"all", "any"})
+          .def("all")
           .doc("all: every condition must hold; any: one is enough.")
-          .option("action", sluice::OptionType::Enum).choices({"keep", "drop"}).def("keep")
+          .option("action", sluice::OptionType::Enum)
+          .choices({"keep", "drop"})
+          .def("keep")
           .doc("keep: pass matching events on; drop: pass the others on.")
           .build();
   return s;
 }
 const char* const filter_docs =
-    "Keeps (or drops) events matching conditions. Dropped events count as delivered; events whose payload is not "
-    "JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n  - type: filter\n    conditions:\n      - {field: "
+    "Keeps (or drops) events matching conditions. Dropped events count as delivered; events whose payload is "
+    "not "
+    "JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n  - type: filter\n    conditions:\n      - "
+    "{field: "
     "event_type, op: in, value: [purchase_sword, purchase_knife]}\n```\n";
 
 void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
@@ -178,15 +217,15 @@ void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
         issues.error(c, "value", "regex must be a string");
         continue;
       }
-      try {
-        const std::regex re(value.get<std::string>(), regex_flags);
-      } catch (const std::regex_error& e) {
-        issues.error(c, "value", std::string("invalid regex: ") + e.what());
-      }
+      std::string error;
+      if (!compile_regex(value.get<std::string>(), error))
+        issues.error(c, "value", "invalid regex (RE2 syntax): " + sluice::safe_utf8(error));
     }
   }
 }
 
-sluice::Plugin* make_filter(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Filter(ctx, cfg); }
+sluice::Plugin* make_filter(sluice::PluginContext& ctx, const sluice::Config& cfg) {
+  return new Filter(ctx, cfg);
+}
 
 }  // namespace sluice_basic
