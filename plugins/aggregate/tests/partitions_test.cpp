@@ -83,6 +83,16 @@ std::set<Output> outputs(const Batch& out) {
   return s;
 }
 
+/** Adds views [from, to) read through @p cp at wall-clock @p now, their acks recorded in @p acks. */
+void add_views(agg::Partitions& parts, std::int64_t from, std::int64_t to,
+               const std::shared_ptr<Checkpoint>& cp, std::int64_t now, Batch& out,
+               std::vector<AckStatus>* acks = nullptr) {
+  for (std::int64_t o = from; o < to; ++o) {
+    Event e = view(o, cp, acks);
+    parts.add(e, now, out);
+  }
+}
+
 }  // namespace
 
 TEST(Partitions, AWindowIsEmittedOnlyOnceItsClosingOffsetIsRecorded) {
@@ -91,10 +101,7 @@ TEST(Partitions, AWindowIsEmittedOnlyOnceItsClosingOffsetIsRecorded) {
   agg::Partitions parts(s, log);
   auto cp = std::make_shared<MemoryCheckpoint>();
   Batch out;
-  for (std::int64_t o = 0; o < 6; ++o) {
-    Event e = view(o, cp);
-    parts.add(e, 100, out);
-  }
+  add_views(parts, 0, 6, cp, 100, out);
   cp->refuse_ = true;
   parts.close_due(1100, out);
   EXPECT_TRUE(out.empty()) << "emitted before its mark was recorded";
@@ -164,10 +171,7 @@ TEST(Partitions, ARevokedPartitionsOpenAndHeldWindowsFailSoTheNextOwnerCountsThe
   auto cp = std::make_shared<MemoryCheckpoint>();
   std::vector<AckStatus> acks;
   Batch out;
-  for (std::int64_t o = 0; o < 4; ++o) {
-    Event e = view(o, cp, &acks);
-    parts.add(e, 100, out);
-  }
+  add_views(parts, 0, 4, cp, 100, out, &acks);
   cp->owned_ = false;
   parts.close_due(1100, out);
   EXPECT_TRUE(out.empty());
@@ -183,10 +187,7 @@ TEST(Partitions, ANewAssignmentEndsTheOldOnesWindows) {
   auto old_cp = std::make_shared<MemoryCheckpoint>();
   std::vector<AckStatus> acks;
   Batch out;
-  for (std::int64_t o = 0; o < 3; ++o) {
-    Event e = view(o, old_cp, &acks);
-    parts.add(e, 100, out);
-  }
+  add_views(parts, 0, 3, old_cp, 100, out, &acks);
   old_cp->owned_ = false;  // revoked, then assigned again: events of the new assignment arrive first
   auto new_cp = std::make_shared<MemoryCheckpoint>();
   Event e = view(0, new_cp);
@@ -205,10 +206,7 @@ TEST(Partitions, FlushEmitsWhatCanBeRecordedAndFailsTheRest) {
   auto cp = std::make_shared<MemoryCheckpoint>();
   std::vector<AckStatus> acks;
   Batch out;
-  for (std::int64_t o = 0; o < 3; ++o) {
-    Event e = view(o, cp, &acks);
-    parts.add(e, 100, out);
-  }
+  add_views(parts, 0, 3, cp, 100, out, &acks);
   cp->refuse_ = true;
   parts.flush(out);
   EXPECT_TRUE(out.empty());

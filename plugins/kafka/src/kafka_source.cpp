@@ -85,7 +85,9 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
       ctx_(ctx),
       messages_(ctx.metrics().counter("sluice_kafka_messages_total", "Messages consumed")),
       bytes_(ctx.metrics().counter("sluice_kafka_bytes_total", "Payload bytes consumed")),
-      commits_(ctx.metrics().counter("sluice_kafka_commits_total", "Successful offset commits")),
+      commits_(ctx.metrics().counter("sluice_kafka_commits_total",
+                                     "Successful offset commits (periodic, on revoke, at shutdown, and those "
+                                     "recording a transform's marks)")),
       dead_lettered_(
           ctx.metrics().counter("sluice_kafka_dead_lettered_total", "Messages sent to the dead-letter sink")),
       pauses_(ctx.metrics().counter("sluice_kafka_pauses_total",
