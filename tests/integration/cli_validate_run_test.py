@@ -80,6 +80,8 @@ CASES = [
      "pipelines.p.source.brokers: `embedded` cannot be mixed with other brokers"),
     ("kafka source bad rdkafka setting", kafka_source("topics: [t], group: g, rdkafka.no.such: 1"), "3:74",
      "pipelines.p.source.rdkafka.no.such: librdkafka setting no.such: No such configuration property"),
+    ("kafka source librdkafka auto-commit", kafka_source("topics: [t], group: g, rdkafka.enable.auto.commit: true"),
+     "3:74", "pipelines.p.source.rdkafka.enable.auto.commit: enable.auto.commit is the source's own"),
     ("kafka sink acks 0 with idempotence", kafka_sink("acks: '0'"), "4:61",
      "pipelines.p.sinks[0].acks: idempotence needs acks: all (or set idempotence: false)"),
     ("kafka sink payload template without template", kafka_sink("payload: template"), "4:61",

@@ -35,6 +35,14 @@ void check_passthrough(const Config& config, ConfigIssues& issues) {
 void KafkaSource::check(const Config& config, ConfigIssues& issues) {
   check_brokers(config, issues);
   check_passthrough(config, issues);
+  // The source commits by itself, with the marks transforms record: librdkafka's own commits would
+  // commit unacknowledged offsets or erase the marks.
+  for (const char* own : {"enable.auto.commit", "enable.auto.offset.store", "auto.commit.interval.ms"})
+    if (config.has(std::string("rdkafka.") + own))
+      issues.error(config, std::string("rdkafka.") + own,
+                   std::string(own) +
+                       " is the source's own (it commits acknowledged offsets itself; see "
+                       "commit_interval)");
   const std::vector<std::string> topics = config.strings("topics");
   if (topics.empty()) issues.error(config, "topics", "the list is empty");
   for (const std::string& topic : topics) {
