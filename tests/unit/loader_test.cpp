@@ -66,6 +66,19 @@ TEST(Loader, RefusesOtherBuildId) {
   EXPECT_NE(msg.find("rebuild the plugin"), std::string::npos) << msg;
 }
 
+TEST(Loader, TheBuildIdNamesTheLibrariesWhoseTypesCrossThePluginBoundary) {
+  // A plugin built against another nlohmann/json, yaml-cpp or Poco passes their objects with another
+  // layout: its build id differs, and RefusesOtherBuildId shows how such a library is refused.
+  const std::string id = SLUICE_BUILD_ID;
+  const std::string nlohmann = "nlohmann " + std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+                               std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                               std::to_string(NLOHMANN_JSON_VERSION_PATCH);
+  EXPECT_NE(id.find(nlohmann), std::string::npos) << id;
+  EXPECT_NE(id.find("; yaml-cpp " SLUICE_YAML_CPP_VERSION ";"), std::string::npos) << id;
+  EXPECT_NE(std::string(SLUICE_YAML_CPP_VERSION), "unknown") << "the build did not pass the yaml-cpp version";
+  EXPECT_NE(id.find("; Poco " SLUICE_STR(POCO_VERSION)), std::string::npos) << id;
+}
+
 TEST(Loader, RefusesDuplicatePluginNamingBothFiles) {
   const std::string msg = load_error({test_plugin_dir("dup")});
   EXPECT_NE(msg.find("sluice-test-dup_a.so"), std::string::npos) << msg;
