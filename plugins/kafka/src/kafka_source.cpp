@@ -145,6 +145,13 @@ KafkaSource::KafkaSource(PluginContext& ctx, const Config& config)
       if (!t.empty() && t[0] != '^') brokers_.embedded->ensure_topic(ctx.log(), t);
   }
   apply_passthrough(conf.get(), config);
+  {
+    // The group protocol follows from the assignors (librdkafka refuses a mix of eager and cooperative).
+    char strategy[512];
+    std::size_t size = sizeof strategy;
+    if (rd_kafka_conf_get(conf.get(), "partition.assignment.strategy", strategy, &size) == RD_KAFKA_CONF_OK)
+      cooperative_ = std::string_view(strategy).find("cooperative") != std::string_view::npos;
+  }
   rd_kafka_conf_set_rebalance_cb(conf.get(), &KafkaSource::rebalance_cb);
   rd_kafka_conf_set_offset_commit_cb(conf.get(), &KafkaSource::commit_cb);
   rk_ = new_client(RD_KAFKA_CONSUMER, std::move(conf), where);
@@ -470,7 +477,10 @@ void KafkaSource::commit_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_to
 }
 
 void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-  const bool cooperative = std::strcmp(rd_kafka_rebalance_protocol(rk_.get()), "COOPERATIVE") == 0;
+  // Not rd_kafka_rebalance_protocol(), nor rd_kafka_assignment() below: in librdkafka 2.0.2 both wait
+  // for an answer from the group thread, which can hang when the callback comes from consumer_close()
+  // (librdkafka issue #4041; seen here once under TSan).
+  const bool cooperative = cooperative_;
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     on_assign(parts, cooperative);
     return;
@@ -488,14 +498,7 @@ void KafkaSource::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition
   } else {
     rd_kafka_assign(rk_.get(), nullptr);
   }
-  std::int64_t n = 0;
-  PartitionListPtr assignment;
-  rd_kafka_topic_partition_list_t* raw = nullptr;
-  if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    assignment.reset(raw);
-    n = raw->cnt;
-  }
-  assigned_.set(n);
+  assigned_.set(static_cast<std::int64_t>(partitions_.size()));
 }
 
 void KafkaSource::on_assign(rd_kafka_topic_partition_list_t* parts, bool cooperative) {
@@ -539,12 +542,7 @@ void KafkaSource::on_assign(rd_kafka_topic_partition_list_t* parts, bool coopera
     if (auto err = rd_kafka_assign(rk_.get(), parts)) ctx_.log().error("assign: ", rd_kafka_err2str(err));
   }
   if (paused_ && parts->cnt > 0) rd_kafka_pause_partitions(rk_.get(), parts);
-  PartitionListPtr assignment;
-  rd_kafka_topic_partition_list_t* raw = nullptr;
-  if (rd_kafka_assignment(rk_.get(), &raw) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    assignment.reset(raw);
-    assigned_.set(raw->cnt);
-  }
+  assigned_.set(static_cast<std::int64_t>(partitions_.size()));
   ctx_.log().info("assigned ", parts->cnt, " partition(s)", cooperative ? " (incremental)" : "");
 }
 

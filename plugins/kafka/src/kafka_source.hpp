@@ -85,6 +85,7 @@ class KafkaSource : public Source, public ClientBase {
   std::chrono::milliseconds drain_timeout_{10000};
   std::chrono::milliseconds pause_after_{1000};
   std::chrono::milliseconds commit_interval_{1000};
+  bool cooperative_ = false;  ///< the group protocol of the configured assignors
   std::shared_ptr<Committer> committer_;
   std::chrono::steady_clock::time_point next_commit_{};
   std::size_t commit_failures_ = 0;  ///< in a row: the next commit waits longer
