@@ -18,8 +18,11 @@ if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # Java and Maven run the real Kafka broker and OpenSearch node of the tests
   # (tests/fixtures/); the JDK compiles the OpenSearch fixture's launcher;
   # python3-elasticsearch reads back what the elasticsearch sink wrote; graphviz renders
-  # `sluice graph` output in its test.
-  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz)
+  # `sluice graph` output in its test. Docker (Debian's docker.io, its daemon started by the test
+  # when none runs), debootstrap for the base image Docker Hub would give, and docker-compose
+  # build, run and check the batch container (tests/docker).
+  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz
+    docker.io docker-compose debootstrap)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

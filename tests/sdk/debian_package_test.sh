@@ -6,7 +6,7 @@
 # its plugins, and validate of the shipped pipelines.
 source "$SLUICE_SOURCE_DIR/tests/integration/cli_lib.sh"
 cd "$WORK"
-cpack --config "$SLUICE_BUILD_DIR/CPackConfig.cmake" -B "$WORK/pkg" >cpack.log 2>&1 || fail "cpack: $(tail -30 cpack.log)"
+flock "$SLUICE_BUILD_DIR/install.lock" cpack --config "$SLUICE_BUILD_DIR/CPackConfig.cmake" -B "$WORK/pkg" >cpack.log 2>&1 || fail "cpack: $(tail -30 cpack.log)"
 deb=$(ls pkg/sluice_*_amd64.deb 2>/dev/null | head -1)
 [ -n "$deb" ] || fail "no .deb made: $(ls pkg) $(tail -20 cpack.log)"
 dpkg-deb --info "$deb" >info.txt || fail "dpkg-deb --info: exit $?"

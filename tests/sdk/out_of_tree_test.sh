@@ -9,7 +9,7 @@
 source "$SLUICE_SOURCE_DIR/tests/integration/cli_lib.sh"
 cd "$WORK"
 prefix=$WORK/prefix
-cmake --install "$SLUICE_BUILD_DIR" --prefix "$prefix" >install.log 2>&1 || fail "cmake --install: $(tail -20 install.log)"
+flock "$SLUICE_BUILD_DIR/install.lock" cmake --install "$SLUICE_BUILD_DIR" --prefix "$prefix" >install.log 2>&1 || fail "cmake --install: $(tail -20 install.log)"
 for f in bin/sluice lib/libsluice-core.so lib/libsluice-testing.so include/sluice/sdk.hpp \
   lib/cmake/Sluice/SluiceConfig.cmake lib/cmake/Sluice/SluiceConfigVersion.cmake \
   lib/sluice/plugins/sluice-kafka.so lib/sluice/plugins/sluice-aggregate.so share/sluice/pipelines/clicks.yaml \
