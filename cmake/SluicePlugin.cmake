@@ -10,7 +10,10 @@
 # provides it, sluice::sdk and sluice::testing; see tests/sdk/example-plugin).
 # TESTS become a GoogleTest executable `test_plugin_<family>` registered
 # with ctest under the labels `plugin` and `<family>`; its
-# SLUICE_TEST_PLUGIN_DIR names the directory the plugin is built in.
+# SLUICE_TEST_PLUGIN_DIR names the directory the plugin is built in. Out of
+# tree, TESTS also registers `conformance.<family>`: sluice-conformance runs
+# the checks of sluice/conformance.hpp on the built library (in this tree,
+# tests/unit/conformance_test.cpp runs them over every plugin at once).
 function(sluice_add_plugin family)
   cmake_parse_arguments(P "" "" "SOURCES;LIBRARIES;TESTS;TEST_LIBRARIES" ${ARGN})
   if(NOT P_SOURCES)
@@ -47,5 +50,10 @@ function(sluice_add_plugin family)
       sluice_target_warnings(${test_target})
     endif()
     gtest_discover_tests(${test_target} PROPERTIES LABELS "plugin;${family}" DISCOVERY_TIMEOUT 60)
+    get_target_property(_sdk_imported sluice::sdk IMPORTED)
+    if(_sdk_imported)
+      add_test(NAME conformance.${family} COMMAND sluice::conformance $<TARGET_FILE:${target}>)
+      set_tests_properties(conformance.${family} PROPERTIES LABELS "plugin;${family};conformance")
+    endif()
   endif()
 endfunction()

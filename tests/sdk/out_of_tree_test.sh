@@ -5,7 +5,8 @@
 # find_package(Sluice) + sluice_add_plugin, its harness test passes, and the
 # installed daemon loads it with --plugin-dir and runs it in a pipeline; then
 # `sluice new-plugin` scaffolds a source, a transform and a sink, and each is
-# built, tested and run the same way.
+# built, tested and run the same way. Each plugin's ctest includes the conformance
+# checks of sluice/conformance.hpp (sluice-conformance, from sluice_add_plugin).
 source "$SLUICE_SOURCE_DIR/tests/integration/cli_lib.sh"
 cd "$WORK"
 prefix=$WORK/prefix
@@ -39,6 +40,13 @@ cmake --build out >build.log 2>&1 || fail "build against the installed SDK: $(ta
 [ -f out/plugins/sluice-example.so ] || fail "no out/plugins/sluice-example.so"
 ctest --test-dir out --output-on-failure >ctest.log 2>&1 || fail "the plugin's own test: $(tail -30 ctest.log)"
 grep -q "100% tests passed" ctest.log || fail "the plugin's test did not run: $(cat ctest.log)"
+grep -Eq "conformance\.example \.+ +Passed" ctest.log || fail "the plugin's conformance checks did not run: $(cat ctest.log)"
+"$prefix/lib/sluice/sluice-conformance" out/plugins/sluice-example.so >conformance.txt || fail "sluice-conformance: $(cat conformance.txt)"
+grep -q "^6 of 6 conformance checks passed" conformance.txt || fail "sluice-conformance: $(cat conformance.txt)"
+# And they fail a plugin that does not conform (its docs example is not valid: the build's test plugin).
+rc=0
+"$prefix/lib/sluice/sluice-conformance" "$TEST_PLUGINS/slow/sluice-test-slow.so" >conformance-bad.txt || rc=$?
+[ "$rc" -eq 1 ] && grep -q "^FAIL .*: example: " conformance-bad.txt || fail "a plugin with a bad example: exit $rc; $(cat conformance-bad.txt)"
 
 "$prefix/bin/sluice" plugins --plugin-dir out/plugins upper >upper.txt || fail "installed daemon: plugins upper: exit $?"
 grep -q "field" upper.txt || fail "the plugin's options are not listed: $(cat upper.txt)"
@@ -59,7 +67,9 @@ build_and_test() {  # DIR
   cmake --build "$1/build" >"$1.build.log" 2>&1 || fail "build $1: $(tail -30 "$1.build.log")"
   grep -q "warning:" "$1.build.log" && fail "$1 builds with warnings: $(grep warning: "$1.build.log")"
   ctest --test-dir "$1/build" --output-on-failure >"$1.ctest.log" 2>&1 || fail "test of $1: $(tail -30 "$1.ctest.log")"
-  grep -q "100% tests passed, 0 tests failed out of 1" "$1.ctest.log" || fail "$1's test did not run: $(cat "$1.ctest.log")"
+  # Its harness test, and the conformance checks sluice_add_plugin(TESTS) adds.
+  grep -q "100% tests passed, 0 tests failed out of 2" "$1.ctest.log" || fail "$1's tests did not run: $(cat "$1.ctest.log")"
+  grep -Eq "conformance\.$(basename "$1") \.+ +Passed" "$1.ctest.log" || fail "$1's conformance checks did not run: $(cat "$1.ctest.log")"
 }
 for kind in source transform sink; do
   "$prefix/bin/sluice" new-plugin "my_$kind" --kind "$kind" --dir "gen/my_$kind" >new.txt || fail "new-plugin --kind $kind: exit $?"
