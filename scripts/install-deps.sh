@@ -5,24 +5,27 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# What compiles sluice (SLUICE_INSTALL_TEST_DEPS=0 stops here: docker/Dockerfile's build stage).
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates
   libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev libre2-dev
-  libboost-dev libboost-filesystem-dev
-  libgtest-dev googletest
-  librdkafka-dev kcat python3-kafka
-  clang-format wrk procps
-  clang libclang-rt-14-dev python3-h11 python3-yaml
+  libboost-dev libboost-filesystem-dev librdkafka-dev
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
-  # Java and Maven run the real Kafka broker and OpenSearch node of the tests
-  # (tests/fixtures/); the JDK compiles the OpenSearch fixture's launcher;
-  # python3-elasticsearch reads back what the elasticsearch sink wrote; graphviz renders
-  # `sluice graph` output in its test. Docker (Debian's docker.io, its daemon started by the test
-  # when none runs), debootstrap for the base image Docker Hub would give, and docker-compose
-  # build, run and check the batch container (tests/docker).
-  PKGS+=(default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz
-    docker.io docker-compose debootstrap)
+  # The tests: GoogleTest; kcat and python3-kafka as Kafka clients we did not write; clang for
+  # the fuzz targets; h11 as the second HTTP/1 parser; wrk for the HTTP benchmarks. Java and
+  # Maven run the real Kafka broker and OpenSearch node of the tests (tests/fixtures/); the JDK
+  # compiles the OpenSearch fixture's launcher; python3-elasticsearch reads back what the
+  # elasticsearch sink wrote; graphviz renders `sluice graph` output in its test. Docker
+  # (Debian's docker.io, its daemon started by the test when none runs), debootstrap for the
+  # base image Docker Hub would give, and docker-compose build, run and check the batch
+  # container (tests/docker).
+  PKGS+=(
+    libgtest-dev googletest kcat python3-kafka clang-format wrk procps
+    clang libclang-rt-14-dev python3-h11 python3-yaml
+    default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz
+    docker.io docker-compose debootstrap
+  )
 fi
 missing=()
 for p in "${PKGS[@]}"; do
