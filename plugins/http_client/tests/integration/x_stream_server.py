@@ -34,6 +34,19 @@ def labelled(sluice, name, label):
     return total
 
 
+def health(sluice):
+    """(status, body) of @sluice's /health; (0, "") while it does not answer."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://%s/health" % sluice.admin, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError:
+        return 0, ""  # not listening yet
+
+
 class Request:
     def __init__(self, at, path, headers):
         self.at = at  # time.time() when the head was read
