@@ -28,9 +28,10 @@ namespace {
 
 using sluice::PluginKind;
 
-sluice::PluginDescriptor basic(PluginKind kind, const char* name, const sluice::Schema& (*schema)(),
-                               sluice::Plugin* (*create)(sluice::PluginContext&, const sluice::Config&),
-                               sluice::ConfigCheck check) {
+/** A descriptor that only validates: its schema and check, no factory. */
+sluice::PluginDescriptor check_only(PluginKind kind, const char* name, const sluice::Schema& (*schema)(),
+                                    sluice::Plugin* (*create)(sluice::PluginContext&, const sluice::Config&),
+                                    sluice::ConfigCheck check) {
   return {sizeof(sluice::PluginDescriptor),
           kind,
           name,
@@ -45,12 +46,12 @@ sluice::PluginDescriptor basic(PluginKind kind, const char* name, const sluice::
 const std::vector<sluice::PluginDescriptor>& descriptors() {
   namespace b = sluice_basic;
   static const std::vector<sluice::PluginDescriptor> all = {
-      basic(PluginKind::Source, "generate", &b::generate_schema, &b::make_generate, &b::check_generate),
-      basic(PluginKind::Source, "stdin", &b::stdin_schema, &b::make_stdin, nullptr),
-      basic(PluginKind::Sink, "stdout", &b::stdout_schema, &b::make_stdout, &b::check_stdout),
-      basic(PluginKind::Sink, "null", &b::null_schema, &b::make_null, nullptr),
-      basic(PluginKind::Transform, "filter", &b::filter_schema, &b::make_filter, &b::check_filter),
-      basic(PluginKind::Transform, "remap", &b::remap_schema, &b::make_remap, &b::check_remap),
+      b::generate_descriptor(),
+      b::stdin_descriptor(),
+      b::stdout_descriptor(),
+      b::null_descriptor(),
+      b::filter_descriptor(),
+      b::remap_descriptor(),
       sluice::describe<sluice::file::FileSink>(PluginKind::Sink, "file", "", "",
                                                &sluice::file::FileSink::schema),
       sluice::describe<sluice::http_source::HttpSource>(PluginKind::Source, "http", "", "",
@@ -62,8 +63,8 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
       sluice::describe<sluice::elasticsearch::ElasticsearchSink>(
           PluginKind::Sink, "elasticsearch", "", "", &sluice::elasticsearch::ElasticsearchSink::schema),
       // Its schema and check; the fuzzer validates, it creates nothing.
-      basic(PluginKind::Transform, "aggregate", &sluice::aggregate::schema, nullptr,
-            &sluice::aggregate::check),
+      check_only(PluginKind::Transform, "aggregate", &sluice::aggregate::schema, nullptr,
+                 &sluice::aggregate::check),
   };
   return all;
 }

@@ -67,6 +67,9 @@ bool equal(const sluice::Json& a, const sluice::Json& b) {
 
 class Filter : public sluice::Transform {
  public:
+  /** The factory-side check of its config (validate and run). */
+  static void check(const sluice::Config& cfg, sluice::ConfigIssues& issues);
+
   Filter(sluice::PluginContext& ctx, const sluice::Config& cfg)
       : ctx_(ctx), all_(cfg.str("mode") == "all"), keep_(cfg.str("action") == "keep") {
     for (const sluice::Config& c : cfg.children("conditions")) {
@@ -204,7 +207,7 @@ const char* const filter_docs =
     "{field: "
     "event_type, op: in, value: [purchase_sword, purchase_knife]}\n```\n";
 
-void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+void Filter::check(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   for (const sluice::Config& c : cfg.children("conditions")) {
     const std::string op = c.str("op");
     const sluice::Json value = c.has("value") ? sluice::yaml_to_json(c.node("value")) : sluice::Json();
@@ -224,8 +227,10 @@ void check_filter(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   }
 }
 
-sluice::Plugin* make_filter(sluice::PluginContext& ctx, const sluice::Config& cfg) {
-  return new Filter(ctx, cfg);
+sluice::PluginDescriptor filter_descriptor() {
+  return sluice::describe<Filter>(sluice::PluginKind::Transform, "filter",
+                                  "Keeps or drops events by conditions on fields.", filter_docs,
+                                  &filter_schema);
 }
 
 }  // namespace sluice_basic

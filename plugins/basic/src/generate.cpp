@@ -1,12 +1,11 @@
 // `generate` source: events from a JSON template, for tests, demos and benchmarks.
-#include "generate.hpp"
+#include "plugins.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <random>
 #include <thread>
-
 
 namespace sluice_basic {
 namespace {
@@ -114,6 +113,9 @@ struct AckCounts {
 
 class Generate : public sluice::Source {
  public:
+  /** The factory-side check of its config (validate and run). */
+  static void check(const sluice::Config& cfg, sluice::ConfigIssues& issues);
+
   Generate(sluice::PluginContext& ctx, const sluice::Config& cfg)
       : log_(ctx.log()),
         endless_(cfg.integer("count") < 0),
@@ -123,7 +125,8 @@ class Generate : public sluice::Source {
         acked_metric_(
             ctx.metrics().counter("sluice_generate_acknowledged_total",
                                   "Generated events whose acknowledgement completed as delivered")) {
-    prototype_ = cfg.has("template") ? sluice::yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
+    prototype_ =
+        cfg.has("template") ? sluice::yaml_to_json(cfg.node("template")) : sluice::Json{{"seq", "{seq}"}};
     std::vector<std::string> path;
     collect_leaves(prototype_, path, leaves_);
     compile_text();
@@ -358,7 +361,7 @@ bool has_marker_bytes(const sluice::Json& j) {
 
 }  // namespace
 
-void check_generate(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+void Generate::check(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   if (!cfg.has("template")) return;
   const sluice::Json prototype = sluice::yaml_to_json(cfg.node("template"));
   if (!prototype.is_object()) return issues.error(cfg, "template", "template must be a map");
@@ -373,8 +376,10 @@ void check_generate(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   }
 }
 
-sluice::Plugin* make_generate(sluice::PluginContext& ctx, const sluice::Config& cfg) {
-  return new Generate(ctx, cfg);
+sluice::PluginDescriptor generate_descriptor() {
+  return sluice::describe<Generate>(sluice::PluginKind::Source, "generate",
+                                    "Events from a template: counts, rates, random fields.", generate_docs,
+                                    &generate_schema);
 }
 
 }  // namespace sluice_basic

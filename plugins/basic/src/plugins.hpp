@@ -1,19 +1,12 @@
 #pragma once
-// The basic family's plugins: factories, factory-side checks, schema tables and docs.
+// The basic family's plugins, each described (sluice::describe) in its own source file.
 #include <sluice/sdk.hpp>
 
-#include "generate.hpp"
-
 namespace sluice_basic {
-#define SLUICE_BASIC_PLUGIN(NAME)                                                  \
-  const sluice::Schema& NAME##_schema();                                          \
-  extern const char* const NAME##_docs;                                           \
-  sluice::Plugin* make_##NAME(sluice::PluginContext& ctx, const sluice::Config& cfg); \
-  void check_##NAME(const sluice::Config& cfg, sluice::ConfigIssues& issues);
-SLUICE_BASIC_PLUGIN(stdin)
-SLUICE_BASIC_PLUGIN(stdout)
-SLUICE_BASIC_PLUGIN(null)
-SLUICE_BASIC_PLUGIN(filter)
-SLUICE_BASIC_PLUGIN(remap)
-#undef SLUICE_BASIC_PLUGIN
+sluice::PluginDescriptor generate_descriptor();  // generate.cpp
+sluice::PluginDescriptor stdin_descriptor();     // stdio.cpp
+sluice::PluginDescriptor stdout_descriptor();    // stdio.cpp
+sluice::PluginDescriptor null_descriptor();      // stdio.cpp
+sluice::PluginDescriptor filter_descriptor();    // filter.cpp
+sluice::PluginDescriptor remap_descriptor();     // remap.cpp
 }  // namespace sluice_basic

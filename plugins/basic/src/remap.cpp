@@ -6,10 +6,10 @@ namespace {
 
 struct Operation {
   enum Kind { Set, Rename, Delete, Copy } kind;
-  sluice::FieldPath target;                 ///< Set: field; Rename/Copy: destination; Delete: field
-  std::optional<sluice::FieldPath> from;    ///< Rename/Copy
-  sluice::Json value;                       ///< Set: literal value
-  std::optional<sluice::Template> rendered; ///< Set: string value with {..} references
+  sluice::FieldPath target;                  ///< Set: field; Rename/Copy: destination; Delete: field
+  std::optional<sluice::FieldPath> from;     ///< Rename/Copy
+  sluice::Json value;                        ///< Set: literal value
+  std::optional<sluice::Template> rendered;  ///< Set: string value with {..} references
 };
 
 sluice::FieldPath field(const std::string& text, const std::string& where) {
@@ -21,6 +21,9 @@ sluice::FieldPath field(const std::string& text, const std::string& where) {
 
 class Remap : public sluice::Transform {
  public:
+  /** The factory-side check of its config (validate and run). */
+  static void check(const sluice::Config& cfg, sluice::ConfigIssues& issues);
+
   Remap(sluice::PluginContext& ctx, const sluice::Config& cfg) : ctx_(ctx) {
     for (const sluice::Config& op : cfg.children("operations")) {
       if (op.has("set")) {
@@ -43,7 +46,8 @@ class Remap : public sluice::Transform {
       } else {
         YAML::Node del = op.node("delete");
         auto add = [&](const std::string& f) {
-          ops_.push_back({Operation::Delete, field(f, op.where("delete")), std::nullopt, nullptr, std::nullopt});
+          ops_.push_back(
+              {Operation::Delete, field(f, op.where("delete")), std::nullopt, nullptr, std::nullopt});
         };
         if (del.IsSequence())
           for (const auto& f : del) add(f.as<std::string>());
@@ -99,21 +103,28 @@ class Remap : public sluice::Transform {
 const sluice::Schema& remap_schema() {
   static const sluice::Schema s =
       sluice::SchemaBuilder()
-          .option("operations", sluice::OptionType::ObjectList).required()
+          .option("operations", sluice::OptionType::ObjectList)
+          .required()
           .nested(sluice::SchemaBuilder()
                       .option("set", sluice::OptionType::Any)
                       .doc("Map of field → value; a string value may be a template (\"{meta.key}-{seq}\").")
-                      .option("rename", sluice::OptionType::Any).doc("Map of from → to.")
-                      .option("delete", sluice::OptionType::Any).doc("A field or a list of fields.")
-                      .option("copy", sluice::OptionType::Any).doc("Map of from → to.")
+                      .option("rename", sluice::OptionType::Any)
+                      .doc("Map of from → to.")
+                      .option("delete", sluice::OptionType::Any)
+                      .doc("A field or a list of fields.")
+                      .option("copy", sluice::OptionType::Any)
+                      .doc("Map of from → to.")
                       .build())
-          .doc("Operations, applied in order; each is one of set, rename, delete, copy. Fields are field references, "
-               "so metadata works: copy: {meta.key: user_id}, copy: {meta.header.User-Agent: agent}.")
+          .doc(
+              "Operations, applied in order; each is one of set, rename, delete, copy. Fields are field "
+              "references, "
+              "so metadata works: copy: {meta.key: user_id}, copy: {meta.header.User-Agent: agent}.")
           .build();
   return s;
 }
 const char* const remap_docs =
-    "Edits events in place. Events whose payload is not JSON go to the dead-letter sink.\n\n```yaml\ntransforms:\n"
+    "Edits events in place. Events whose payload is not JSON go to the dead-letter "
+    "sink.\n\n```yaml\ntransforms:\n"
     "  - type: remap\n    operations:\n      - copy: {meta.key: user_id}\n      - rename: {itemId: item_id}\n"
     "      - delete: [debug]\n      - set: {source: web}\n```\n";
 
@@ -130,7 +141,7 @@ void check_field(const sluice::Config& op, const std::string& key, const YAML::N
 
 }  // namespace
 
-void check_remap(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+void Remap::check(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   for (const sluice::Config& op : cfg.children("operations")) {
     const int given = op.has("set") + op.has("rename") + op.has("delete") + op.has("copy");
     if (given != 1) {
@@ -141,7 +152,8 @@ void check_remap(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
       if (!op.has(key)) continue;
       const YAML::Node map = op.node(key);
       if (!map.IsMap()) {
-        issues.error(op, key, std::string("expected a map of ") + (key[0] == 's' ? "field → value" : "from → to"));
+        issues.error(op, key,
+                     std::string("expected a map of ") + (key[0] == 's' ? "field → value" : "from → to"));
         continue;
       }
       for (const auto& kv : map) {
@@ -167,6 +179,10 @@ void check_remap(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   }
 }
 
-sluice::Plugin* make_remap(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Remap(ctx, cfg); }
+sluice::PluginDescriptor remap_descriptor() {
+  return sluice::describe<Remap>(sluice::PluginKind::Transform, "remap",
+                                 "Sets, renames, deletes and copies fields and metadata.", remap_docs,
+                                 &remap_schema);
+}
 
 }  // namespace sluice_basic

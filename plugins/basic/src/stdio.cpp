@@ -34,8 +34,8 @@ class Stdin : public sluice::Source {
       if (line.empty()) continue;
       if (line.size() > max_line_) {
         sluice::Event e(line.substr(0, 256));
-        ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + " is " + std::to_string(line.size()) +
-                                          " bytes, over max_line_bytes");
+        ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + " is " +
+                                          std::to_string(line.size()) + " bytes, over max_line_bytes");
         continue;
       }
       sluice::Event e;
@@ -65,6 +65,9 @@ class Stdin : public sluice::Source {
 
 class Stdout : public sluice::Sink {
  public:
+  /** The factory-side check of its config (validate and run). */
+  static void check(const sluice::Config& cfg, sluice::ConfigIssues& issues);
+
   Stdout(sluice::PluginContext&, const sluice::Config& cfg)
       : stream_(cfg.str("stream") == "stderr" ? stderr : stdout) {
     if (cfg.str("format") == "template") {
@@ -89,8 +92,10 @@ class Stdout : public sluice::Sink {
       }
       buffer_ += '\n';
     }
-    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size() || std::fflush(stream_) != 0)
-      return sluice::WriteResult::retry(std::string("write to standard output failed: ") + std::strerror(errno));
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), stream_) != buffer_.size() ||
+        std::fflush(stream_) != 0)
+      return sluice::WriteResult::retry(std::string("write to standard output failed: ") +
+                                        std::strerror(errno));
     return sluice::WriteResult::ok();
   }
 
@@ -135,27 +140,41 @@ class Null : public sluice::Sink {
 }  // namespace
 
 const sluice::Schema& stdin_schema() {
-  static const sluice::Schema s =
-      sluice::SchemaBuilder()
-          .option("format", sluice::OptionType::Enum).choices({"lines", "ndjson"}).def("lines")
-          .doc("lines: each line becomes {\"message\": line}; ndjson: each line is a JSON event (invalid lines are "
-               "dead-lettered with their line number).")
-          .option("batch_size", sluice::OptionType::Int).def("256").range(1, 100000).doc("Lines per batch.")
-          .option("max_line_bytes", sluice::OptionType::Size).def("1MiB").doc("Longer lines are dead-lettered.")
-          .build();
+  static const sluice::Schema s = sluice::SchemaBuilder()
+                                      .option("format", sluice::OptionType::Enum)
+                                      .choices({"lines", "ndjson"})
+                                      .def("lines")
+                                      .doc(
+                                          "lines: each line becomes {\"message\": line}; ndjson: each line "
+                                          "is a JSON event (invalid lines are "
+                                          "dead-lettered with their line number).")
+                                      .option("batch_size", sluice::OptionType::Int)
+                                      .def("256")
+                                      .range(1, 100000)
+                                      .doc("Lines per batch.")
+                                      .option("max_line_bytes", sluice::OptionType::Size)
+                                      .def("1MiB")
+                                      .doc("Longer lines are dead-lettered.")
+                                      .build();
   return s;
 }
-const char* const stdin_docs = "Reads standard input until end of file (a finite source: the daemon then drains and exits).";
+const char* const stdin_docs =
+    "Reads standard input until end of file (a finite source: the daemon then drains and exits).";
 
 const sluice::Schema& stdout_schema() {
-  static const sluice::Schema s = sluice::SchemaBuilder()
-                                      .option("format", sluice::OptionType::Enum).choices({"json", "template"}).def("json")
-                                      .doc("json: the event's payload per line; template: `template` rendered per line.")
-                                      .option("template", sluice::OptionType::Template)
-                                      .doc("Line template, e.g. \"{user_id}\\t{item_id}\".")
-                                      .option("stream", sluice::OptionType::Enum).choices({"stdout", "stderr"}).def("stdout")
-                                      .doc("Which stream to write.")
-                                      .build();
+  static const sluice::Schema s =
+      sluice::SchemaBuilder()
+          .option("format", sluice::OptionType::Enum)
+          .choices({"json", "template"})
+          .def("json")
+          .doc("json: the event's payload per line; template: `template` rendered per line.")
+          .option("template", sluice::OptionType::Template)
+          .doc("Line template, e.g. \"{user_id}\\t{item_id}\".")
+          .option("stream", sluice::OptionType::Enum)
+          .choices({"stdout", "stderr"})
+          .def("stdout")
+          .doc("Which stream to write.")
+          .build();
   return s;
 }
 const char* const stdout_docs = "Writes one line per event and flushes after every batch.";
@@ -166,13 +185,25 @@ const sluice::Schema& null_schema() {
 }
 const char* const null_docs = "Counts events (`sluice_null_events_total`) and discards them; for benchmarks.";
 
-void check_stdout(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
+void Stdout::check(const sluice::Config& cfg, sluice::ConfigIssues& issues) {
   if (cfg.str("format") == "template" && (!cfg.has("template") || cfg.str("template").empty()))
     issues.error(cfg, "format", "format template needs a `template`");
 }
 
-sluice::Plugin* make_stdin(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdin(ctx, cfg); }
-sluice::Plugin* make_stdout(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Stdout(ctx, cfg); }
-sluice::Plugin* make_null(sluice::PluginContext& ctx, const sluice::Config& cfg) { return new Null(ctx, cfg); }
+sluice::PluginDescriptor stdin_descriptor() {
+  return sluice::describe<Stdin>(sluice::PluginKind::Source, "stdin", "Lines or NDJSON from standard input.",
+                                 stdin_docs, &stdin_schema);
+}
+
+sluice::PluginDescriptor stdout_descriptor() {
+  return sluice::describe<Stdout>(sluice::PluginKind::Sink, "stdout",
+                                  "JSON lines or a line template to standard output.", stdout_docs,
+                                  &stdout_schema);
+}
+
+sluice::PluginDescriptor null_descriptor() {
+  return sluice::describe<Null>(sluice::PluginKind::Sink, "null", "Counts and discards events.", null_docs,
+                                &null_schema);
+}
 
 }  // namespace sluice_basic

@@ -1,42 +1,13 @@
-// The basic plugins in real pipelines through the test harness.
+// The filter transform in real pipelines through the test harness.
 #include <gtest/gtest.h>
 #include <sluice/testing.hpp>
+
+#include "events.hpp"
 
 using namespace std::chrono_literals;
 using sluice::testing::Harness;
 
 namespace {
-
-std::vector<sluice::Json> fields(const std::vector<sluice::Event>& events) {
-  std::vector<sluice::Json> out;
-  for (const auto& e : events) out.push_back(e.fields());
-  return out;
-}
-
-TEST(Generate, CountAndTemplateFields) {
-  Harness h;
-  h.start(R"(
-pipelines:
-  g:
-    source:
-      type: generate
-      count: 2500
-      batch_size: 1000
-      template: {seq: "{seq}", user: "u{seq}", n: "{random_int:5:7}", kind: "{random_choice:a,b}", fixed: 3}
-    sinks: [{type: capture}]
-)");
-  ASSERT_TRUE(h.wait_captured("out", 2500, 20s));
-  auto got = fields(h.captured("out"));
-  ASSERT_EQ(got.size(), 2500u);
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(got[i]["seq"], i + 1);
-    EXPECT_EQ(got[i]["user"], "u" + std::to_string(i + 1));
-    EXPECT_GE(got[i]["n"].get<int>(), 5);
-    EXPECT_LE(got[i]["n"].get<int>(), 7);
-    EXPECT_TRUE(got[i]["kind"] == "a" || got[i]["kind"] == "b");
-    EXPECT_EQ(got[i]["fixed"], 3);
-  }
-}
 
 TEST(Filter, OperatorsAllAndAny) {
   Harness h;
@@ -162,48 +133,6 @@ pipelines:
   auto dlq = h.captured("dlq");
   ASSERT_EQ(dlq.size(), 1u);
   EXPECT_NE(dlq[0].meta.error.find("invalid JSON"), std::string::npos) << dlq[0].meta.error;
-}
-
-TEST(Remap, SetRenameDeleteCopyWithMetadata) {
-  Harness h;
-  h.start(R"(
-pipelines:
-  r:
-    source: {type: inject, finite: true}
-    transforms:
-      - type: remap
-        operations:
-          - copy: {meta.key: user_id, meta.header.User-Agent: agent}
-          - rename: {itemId: item.id}
-          - delete: [debug]
-          - set: {source: web, count: 2, label: "{user_id}/{item.id}"}
-    sinks: [{type: capture}]
-)");
-  sluice::Event e(std::string(R"({"itemId": 7, "debug": true})"));
-  e.meta.key = "u1";
-  e.meta.headers.push_back({"user-agent", "curl/8"});
-  std::vector<sluice::Event> evs;
-  evs.push_back(std::move(e));
-  h.inject("in", std::move(evs));
-  h.close("in");
-  ASSERT_TRUE(h.wait_idle(10s));
-  auto got = fields(h.captured("out"));
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(
-      got[0],
-      sluice::Json::parse(
-          R"({"user_id":"u1","agent":"curl/8","item":{"id":7},"source":"web","count":2,"label":"u1/7"})"));
-}
-
-TEST(Validation, BadOptionsAreRefusedAtStart) {
-  Harness h;
-  EXPECT_THROW(h.start(R"(
-pipelines:
-  f:
-    source: {type: generate, count: 1, template: {x: "{nope}"}}
-    sinks: [{type: "null"}]
-)"),
-               std::exception);
 }
 
 }  // namespace
