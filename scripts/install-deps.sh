@@ -5,9 +5,10 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-# What compiles sluice (SLUICE_INSTALL_TEST_DEPS=0 stops here: docker/Dockerfile's build stage).
+# What compiles sluice and packs it (SLUICE_INSTALL_TEST_DEPS=0 stops here: docker/Dockerfile's build
+# stage); cpack's Debian generator needs `file` and dpkg-shlibdeps (dpkg-dev).
 PKGS=(
-  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  build-essential cmake ninja-build pkg-config git curl ca-certificates file dpkg-dev
   libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev libre2-dev
   libboost-dev libboost-filesystem-dev librdkafka-dev
 )
