@@ -25,7 +25,9 @@ Poco::Timespan span(std::chrono::milliseconds d) {
 Tls::Tls(const RequestSettings& s) {
   Poco::Net::initializeSSL();
   initialized_ = true;
-  const auto mode = s.tls_verify ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
+  // STRICT, not RELAXED: with RELAXED Poco skips the name check for a host it takes for the local one
+  // (localhost, 127.0.0.1). For a client both verify the chain; STRICT checks the name everywhere.
+  const auto mode = s.tls_verify ? Poco::Net::Context::VERIFY_STRICT : Poco::Net::Context::VERIFY_NONE;
   context_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", s.tls_ca_file, mode, 9,
                                     s.tls_ca_file.empty(), "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH");
   context_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);

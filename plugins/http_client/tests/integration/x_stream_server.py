@@ -56,7 +56,8 @@ class Request:
 
 
 class XStreamServer:
-    def __init__(self, keepalive=0.2, lifetime=240):
+    def __init__(self, keepalive=0.2, lifetime=240, tls=None):
+        """@tls: (certificate file, key file) to serve https."""
         self.plans = []
         self.requests = []
         self.keepalive = keepalive
@@ -71,16 +72,53 @@ class XStreamServer:
             def log_message(self, *args):
                 pass
 
+            def setup(self):
+                if hasattr(self.request, "do_handshake"):
+                    self.request.settimeout(10)
+                    try:
+                        self.request.do_handshake()
+                    except OSError:
+                        with server.lock:
+                            server.handshake_failures += 1
+                        raise
+                    self.request.settimeout(None)
+                super().setup()
+
+            def handle(self):
+                try:
+                    super().handle()
+                except OSError:
+                    pass
+                # With TLS 1.3 the server's handshake ends before the client checked the certificate: a
+                # client that refuses it closes (or sends its alert) where the request should be.
+                if hasattr(self.request, "do_handshake") and not self.served:
+                    with server.lock:
+                        server.handshake_failures += 1
+
+            served = False
+
             def do_GET(self):
+                self.served = True
                 server._serve(self)
 
             def do_POST(self):
+                self.served = True
                 server._serve(self)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, address: None  # a client that went away is no error here
         self.port = self.httpd.server_address[1]
         self.url = "http://127.0.0.1:%d/2/tweets/search/stream" % self.port
+        self.handshake_failures = 0  # TLS connections that ended in the handshake or before a request
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            # The handshake runs in the request's thread (not in accept), so that a client that refuses
+            # the certificate is counted there and never blocks the server.
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True, do_handshake_on_connect=False)
+            self.url = "https://localhost:%d/2/tweets/search/stream" % self.port
 
     def __enter__(self):
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -166,6 +204,14 @@ class XStreamServer:
     def _client_gone(self, h, timeout):
         """Waits up to @timeout for the client to close its side; True when it did."""
         sock = h.connection
+        if hasattr(sock, "do_handshake"):  # TLS: no MSG_PEEK; the client sends nothing after its request
+            import select
+            if not select.select([sock], [], [], timeout)[0]:
+                return False
+            try:
+                return sock.recv(1) == b""
+            except OSError:
+                return True
         sock.settimeout(timeout)
         try:
             return sock.recv(1, socket.MSG_PEEK) == b""
