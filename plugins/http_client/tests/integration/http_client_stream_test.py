@@ -5,7 +5,8 @@ real API cannot be reached from here), through every fault of one session, with 
   1. three tweets, then the connection drops in the middle of a fourth: the cut tweet is never emitted;
   2. an in-band {"errors": [...]} object (operational disconnect), then the stream ends: logged, counted,
      not emitted;
-  3. 503: the next request waits http_backoff_initial (server timestamps);
+  3. three requests dropped without an answer: the waits grow linearly (50, 100, 150, 200 ms: server
+     timestamps); then 503 twice: 300 ms, then 600 ms;
   4. 429 with x-rate-limit-reset two seconds ahead: the next request comes after the reset;
   5. three tweets, then a stall (no byte): the source closes after stall_timeout and reconnects;
   6. a tweet, keep-alives only for longer than stall_timeout (no reconnect: keep-alives count), two more.
@@ -45,6 +46,8 @@ def main(env):
                                               "disconnected upstream for operational reasons.", "type":
                                               "https://api.twitter.com/2/problems/operational-disconnect"}]})],
              "end": "close"},
+            {"drop": True}, {"drop": True}, {"drop": True},
+            {"status": 503, "body": json.dumps({"title": "Service Unavailable", "status": 503})},
             {"status": 503, "body": json.dumps({"title": "Service Unavailable", "status": 503})})
         pipeline = env.write("stream.yaml", """
 pipelines:
@@ -65,7 +68,7 @@ pipelines:
       - {type: file, path: %s}
 """ % (server.url, STALL * 1000, HTTP_INITIAL * 1000, out))
         with Sluice(env, [pipeline], extra_env={"X_TOKEN": TOKEN}, name="stream", admin=True) as s:
-            wait_until(lambda: s.check_alive() or len(server.request_list()) >= 3, 60, "the 503 to be served")
+            wait_until(lambda: s.check_alive() or len(server.request_list()) >= 6, 60, "the first 503 to be served")
             reset_at = int(time.time()) + 2
             server.add(rate_limited(),
                        {"lines": [tweet(5), tweet(6), tweet(7)], "end": "stall"},
@@ -75,27 +78,32 @@ pipelines:
                        "the tweets in the file sink")
             wait_until(lambda: (s.metric("sluice_http_client_keepalives_total") or 0) >= 1, 10, "keep-alive counts")
             reqs = server.request_list()
-            check(len(reqs) == 6, "requests: %d, expected 6 (a reconnect during keep-alives?): %r"
+            check(len(reqs) == 10, "requests: %d, expected 10 (a reconnect during keep-alives?): %r"
                   % (len(reqs), [r.at for r in reqs]))
             check(all(r.headers.get("authorization") == "Bearer " + TOKEN for r in reqs),
                   "a request without the bearer token: %r" % [r.headers.get("authorization") for r in reqs])
             check(all("tweet.fields=created_at%2Cauthor_id%2Clang" in r.path for r in reqs), "query: %r" % reqs[0].path)
-            # 503 -> the next request no sooner than http_backoff_initial.
-            gap = reqs[3].at - reqs[2].at
-            check(gap >= HTTP_INITIAL - 0.02, "after 503 the next request came %.3f s later (< %.1f s)" % (gap, HTTP_INITIAL))
+            gaps = [b.at - a.at for a, b in zip(reqs, reqs[1:])]
+            # Network errors (the stream's end, then three requests dropped unanswered): linear, 50 ms steps
+            # up to 200 ms. HTTP errors (503, 503): exponential from 300 ms. Each wait at least that long.
+            for i, wait in ((1, 0.05), (2, 0.1), (3, 0.15), (4, 0.2), (5, HTTP_INITIAL), (6, 2 * HTTP_INITIAL)):
+                check(gaps[i] >= wait - 0.02, "request %d came %.3f s after the one before, expected >= %.2f s "
+                      "(gaps %s)" % (i + 1, gaps[i], wait, ["%.3f" % g for g in gaps]))
             # 429 -> not before x-rate-limit-reset (the schedule alone would wait 200 ms).
-            check(reqs[4].at >= reset_at - 0.01,
-                  "after 429 the next request came at %.3f, before x-rate-limit-reset %d" % (reqs[4].at, reset_at))
+            check(reqs[8].at >= reset_at - 0.01,
+                  "after 429 the next request came at %.3f, before x-rate-limit-reset %d" % (reqs[8].at, reset_at))
             # The stall: the server sent its last byte, then nothing; the source gave up after stall_timeout.
-            stalled = reqs[5].at - reqs[4].at
-            check(stalled >= STALL, "the stalled stream was reconnected after %.3f s (< stall_timeout)" % stalled)
-            check(labelled(s, "sluice_http_client_reconnects_total", 'reason="stall"') >= 1,
+            check(gaps[8] >= STALL, "the stalled stream was reconnected after %.3f s (< stall_timeout)" % gaps[8])
+            check(labelled(s, "sluice_http_client_reconnects_total", 'reason="stall"') == 1,
                   "no stall reconnect in the metrics")
+            check(labelled(s, "sluice_http_client_reconnects_total", 'reason="connect"') == 3,
+                  "unanswered requests in the metrics: %r"
+                  % labelled(s, "sluice_http_client_reconnects_total", 'reason="connect"'))
             check(s.metric("sluice_http_client_in_band_errors_total") == 1, "in-band errors: %r"
                   % s.metric("sluice_http_client_in_band_errors_total"))
             check((s.metric("sluice_http_client_partial_records_dropped_total") or 0) >= 1, "no dropped partial line counted")
             check(labelled(s, "sluice_http_client_errors_total", 'class="rate_limited"') == 1, "rate-limited errors")
-            check(labelled(s, "sluice_http_client_errors_total", 'class="http"') == 1, "http errors")
+            check(labelled(s, "sluice_http_client_errors_total", 'class="http"') == 2, "http errors")
             check(s.metric("sluice_http_client_connected") == 1, "not connected at the end")
             check(s.stop() == 0, "sluice exited non-zero on SIGTERM:\n" + s.log_tail())
         log = s.log_text()

@@ -4,6 +4,7 @@ by `\\r\\n`, blank `\\r\\n` keep-alive lines (every `keepalive` seconds here; X 
 with `x-rate-limit-reset` (epoch seconds), `401` with a problem-details body, `503`, in-band
 `{"errors": [...]}` objects, disconnects in the middle of a line, and stalls (no byte at all).
 
+A plan `{"drop": True}` closes the connection after the request without answering (a network error).
 Each request takes the next plan of `plans` (a list the test fills); with none left it holds the stream
 open with keep-alives. Every request is recorded with its wall-clock time and headers. Loopback only; it
 stops by itself after `lifetime` seconds and on leaving the `with` block.
@@ -158,7 +159,9 @@ class XStreamServer:
             plan = self.plans.pop(0) if self.plans else {"lines": [], "end": "hold"}
         h.close_connection = True
         try:
-            if "status" in plan:
+            if plan.get("drop"):  # the request read, then the connection closed without an answer
+                h.connection.shutdown(socket.SHUT_RDWR)
+            elif "status" in plan:
                 self._status(h, plan)
             elif "poll" in plan:
                 self._poll(h, req, plan)
