@@ -105,6 +105,11 @@ bool Connection::open(const std::vector<std::pair<std::string, std::string>>& ex
   } catch (const std::exception& e) {
     error = safe_utf8(e.what());
   }
+  {
+    // Poco closes the socket when an exchange fails: its number may be reused by then.
+    std::lock_guard lock(mu_);
+    fd_ = -1;
+  }
   if (aborted_.load()) error = "stopping";
   return false;
 }
