@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates file dpkg-dev
   libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev libre2-dev
-  libboost-dev libboost-filesystem-dev librdkafka-dev
+  libboost-dev libboost-filesystem-dev librdkafka-dev libxapian-dev
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # The tests: GoogleTest; kcat and python3-kafka as Kafka clients we did not write; clang for

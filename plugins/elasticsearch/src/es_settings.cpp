@@ -2,6 +2,7 @@
 // parsing of a checked config into Settings.
 #include "es_settings.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -174,6 +175,53 @@ bool valid_host(const std::string& url, std::string& why) {
 
 }  // namespace
 
+bool valid_index_name(const std::string& name, std::string& why) {
+  if (name.empty() || name.size() > 200) {
+    why = "an index name has 1 to 200 characters";
+    return false;
+  }
+  if (name == "." || name == ".." || name.front() == '-' || name.front() == '_' || name.front() == '+' ||
+      name.front() == '.') {
+    why = "an index name cannot start with '-', '_', '+' or '.'";
+    return false;
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      why = "an index name has lower-case letters, digits, '-', '_' and '.' only";
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+/** The rules of `hosts: embedded`: what only a server does is refused, not silently ignored. */
+void check_embedded(const Config& config, const std::vector<std::string>& hosts, Action a,
+                    ConfigIssues& issues) {
+  if (hosts.size() != 1)
+    issues.error(config, "hosts", "`embedded` is the embedded index: it cannot be mixed with servers");
+  std::string error, why;
+  const auto index = Template::parse(config.str("index"), &error);
+  if (index && !index->is_literal())
+    issues.error(
+        config, "index",
+        "the embedded index needs a literal `index` (this one is a template: " + config.str("index") + ")");
+  else if (index && !valid_index_name(config.str("index"), why))
+    issues.error(config, "index", "invalid index name '" + config.str("index") + "': " + why);
+  if (a == Action::Script)
+    issues.error(config, "action",
+                 "the embedded index runs no scripts: use index, create, update, upsert, "
+                 "delete or increment, or point `hosts` at a server");
+  for (const char* key : {"version", "routing", "pipeline"})
+    if (config.has(key))
+      issues.error(config, key,
+                   std::string("`") + key + "` needs a server: the embedded index does not take it");
+}
+
+}  // namespace
+
 const char* bulk_verb(Action action) noexcept {
   switch (action) {
     case Action::Index:
@@ -300,13 +348,18 @@ const Schema& sink_schema() {
 
 void check_sink(const Config& config, ConfigIssues& issues) {
   const std::vector<std::string> hosts = host_list(config);
-  if (hosts.empty()) issues.error(config, "hosts", "the list is empty");
-  for (const std::string& h : hosts) {
-    std::string why;
-    if (!valid_host(h, why)) issues.error(config, "hosts", "invalid host '" + h + "': " + why);
-  }
   const std::string action = config.str("action");
   const Action a = action_of(action);
+  if (hosts.empty()) issues.error(config, "hosts", "the list is empty");
+  const bool embedded = std::find(hosts.begin(), hosts.end(), kEmbeddedHost) != hosts.end();
+  if (embedded) {
+    check_embedded(config, hosts, a, issues);
+  } else {
+    for (const std::string& h : hosts) {
+      std::string why;
+      if (!valid_host(h, why)) issues.error(config, "hosts", "invalid host '" + h + "': " + why);
+    }
+  }
   const bool needs_id = a != Action::Index && a != Action::Create;
   if (needs_id && !config.has("id"))
     issues.error(config, "action", "action " + action + " needs `id` (the document to change)");
@@ -396,6 +449,7 @@ Settings load_settings(const Config& config) {
   Settings s;
   ClientSettings& c = s.client;
   c.hosts = host_list(config);
+  s.embedded = c.hosts.size() == 1 && c.hosts[0] == kEmbeddedHost;
   c.timeout = config.duration("timeout");
   c.gzip = config.str("compression") == "gzip";
   if (config.has("tls_ca_file")) c.tls_ca_file = config.str("tls_ca_file");

@@ -52,6 +52,7 @@ struct ScriptSettings {
 /** Everything the sink reads from its config. */
 struct Settings {
   ClientSettings client;
+  bool embedded = false;  ///< `hosts: embedded`: the embedded index named `index`, no server
   Action action = Action::Index;
   Template index;
   std::optional<Template> id;
@@ -73,6 +74,12 @@ struct Settings {
   std::uint64_t retry_limit = 0;     ///< 0: retry server-side refusals for as long as it takes
   std::optional<Json> create_index;  ///< body of `PUT /<index>` (settings, mappings)
 };
+
+/** The `hosts` value that means the embedded index. */
+inline constexpr const char* kEmbeddedHost = "embedded";
+
+/** True when @p name can name an embedded index (what Elasticsearch accepts, no path tricks). */
+bool valid_index_name(const std::string& name, std::string& why);
 
 const Schema& sink_schema();
 void check_sink(const Config& config, ConfigIssues& issues);

@@ -9,6 +9,7 @@
 #include <Poco/URI.h>
 
 #include "bulk_response.hpp"
+#include "embedded_writer.hpp"
 
 namespace sluice::elasticsearch {
 namespace {
@@ -56,7 +57,7 @@ struct ElasticsearchSink::Round {
 ElasticsearchSink::ElasticsearchSink(PluginContext& ctx, const Config& config)
     : ctx_(ctx),
       settings_(load_settings(config)),
-      client_(settings_.client, ctx.log()),
+      client_(settings_.embedded ? nullptr : std::make_unique<Client>(settings_.client, ctx.log())),
       encoder_(settings_),
       docs_ok_(ctx.metrics().counter("sluice_elasticsearch_documents_total", "Bulk items by outcome",
                                      {{"outcome", "ok"}})),
@@ -81,6 +82,16 @@ ElasticsearchSink::ElasticsearchSink(PluginContext& ctx, const Config& config)
     ctx.log().warn(
         "no `id`: the server picks document ids, so an event delivered again (a retry, a restart) ",
         "is indexed twice; set `id` (e.g. \"{id}\") for writes that can be repeated safely");
+  if (settings_.embedded) {
+    embedded_ = EmbeddedIndex::acquire(ctx.log(), ctx.data_dir(), settings_.index.text());
+    if (settings_.create_index)
+      ctx.log().info(
+          "create_index: the embedded index keeps its own schema (title and description are text, "
+          "visits a number); settings and mappings are for servers");
+    std::lock_guard lock(mu_);
+    ready_ = true;
+    return;
+  }
   handshake_thread_ = std::thread([this] { handshake(); });
 }
 
@@ -143,7 +154,7 @@ void ElasticsearchSink::handshake() {
 }
 
 bool ElasticsearchSink::handshake_once(std::string& why) {
-  HttpResult r = client_.request("GET", "/");
+  HttpResult r = client_->request("GET", "/");
   if (!r.answered) {
     why = r.error;
     return false;
@@ -178,7 +189,7 @@ bool ElasticsearchSink::handshake_once(std::string& why) {
   if (settings_.create_index) {
     const std::string index = settings_.index.render(Event{});
     const std::string path = "/" + url_encoded(index);
-    HttpResult head = client_.request("HEAD", path);
+    HttpResult head = client_->request("HEAD", path);
     if (!head.answered) {
       why = head.error;
       return false;
@@ -191,7 +202,7 @@ bool ElasticsearchSink::handshake_once(std::string& why) {
       why = "HEAD " + path + " answered " + std::to_string(head.status);
       return false;
     }
-    HttpResult put = client_.request("PUT", path, settings_.create_index->dump(), "application/json");
+    HttpResult put = client_->request("PUT", path, settings_.create_index->dump(), "application/json");
     if (!put.answered) {
       why = put.error;
       return false;
@@ -262,10 +273,10 @@ void ElasticsearchSink::send(const std::vector<std::size_t>& items, Round& round
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    const std::uint64_t sent_before = client_.bytes_sent();
-    HttpResult r = client_.request("POST", bulk_target_, payload, "application/x-ndjson");
+    const std::uint64_t sent_before = client_->bytes_sent();
+    HttpResult r = client_->request("POST", bulk_target_, payload, "application/x-ndjson");
     bulk_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    bytes_.inc(client_.bytes_sent() - sent_before);
+    bytes_.inc(client_->bytes_sent() - sent_before);
 
     if (!r.answered) {
       requests_failed_.inc();
@@ -328,6 +339,15 @@ void ElasticsearchSink::send(const std::vector<std::size_t>& items, Round& round
 }
 
 WriteResult ElasticsearchSink::write(Batch& batch) {
+  if (embedded_) {
+    WriteResult r = write_embedded(*embedded_, settings_, encoder_, batch, ctx_.log());
+    if (r.per_event.empty()) {
+      (r.outcome == Outcome::Ok ? docs_ok_ : docs_retried_).inc(batch.size());
+    } else {
+      for (const auto& v : r.per_event) (v.first == Outcome::Ok ? docs_ok_ : docs_failed_).inc();
+    }
+    return r;
+  }
   if (!wait_ready()) return WriteResult::unavailable("elasticsearch: not connected (stopping)");
   const std::size_t n = batch.size();
   std::vector<std::pair<Outcome, std::string>> verdicts(n, {Outcome::Ok, std::string()});

@@ -2,6 +2,7 @@
 // Sink `elasticsearch`: bulk writes whose events are Ok only once the server
 // says each item is stored; what it refuses for now is resent (only those
 // items), what it refuses for good goes to the dead-letter sink with its reason.
+// With `hosts: embedded` the same actions go to the embedded index instead.
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "bulk_request.hpp"
+#include "embedded_index.hpp"
 #include "es_client.hpp"
 #include "es_settings.hpp"
 
@@ -38,7 +40,8 @@ class ElasticsearchSink : public Sink {
 
   PluginContext& ctx_;
   Settings settings_;
-  Client client_;
+  std::unique_ptr<Client> client_;           ///< a server's; null with `hosts: embedded`
+  std::shared_ptr<EmbeddedIndex> embedded_;  ///< `hosts: embedded`
   BulkEncoder encoder_;
   std::string bulk_target_;
 

@@ -1,4 +1,4 @@
-// The `elasticsearch` plugin family: sink `elasticsearch`.
+// The `elasticsearch` plugin family: sink `elasticsearch` (a server, or the embedded index).
 #include <sluice/sdk.hpp>
 
 #include "es_sink.hpp"
@@ -12,6 +12,11 @@ backoff and full jitter, honouring `Retry-After`, for as long as it takes: the p
 fill and the source pauses, nothing is dropped. Items it refuses for good (a mapping conflict, a
 missing document) go to the dead-letter sink with the server's error type and reason. A 409 on
 `create` or with external versioning means the document is already there: delivered.
+
+`hosts: embedded` writes into the embedded search index named `index` instead: an on-disk Xapian
+index under the daemon's data directory, shared by every plugin of the daemon that names it, for
+one machine and development (no server needed). The same actions (but `script`) with the same
+acknowledgements; each batch is committed (fsynced) before it is acknowledged.
 
 ```yaml
 sinks:
