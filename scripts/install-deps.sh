@@ -10,7 +10,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates file dpkg-dev
   libyaml-cpp-dev libpoco-dev nlohmann-json3-dev zlib1g-dev libre2-dev
-  libboost-dev libboost-filesystem-dev librdkafka-dev libxapian-dev
+  libboost-dev libboost-filesystem-dev librdkafka-dev libxapian-dev libncurses-dev
 )
 if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # The tests: GoogleTest; kcat and python3-kafka as Kafka clients we did not write; clang for
@@ -25,7 +25,7 @@ if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
     libgtest-dev googletest kcat python3-kafka clang-format wrk procps
     clang libclang-rt-14-dev python3-h11 python3-yaml
     default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz
-    docker.io docker-compose debootstrap
+    docker.io docker-compose debootstrap tmux
   )
 fi
 missing=()

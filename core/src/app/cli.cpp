@@ -7,6 +7,7 @@
 // command was started in.
 #include "app/cli.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string_view>
@@ -41,6 +42,10 @@ constexpr const char* usage_text =
     "        run config unit tests: input events through a pipeline's transforms\n"
     "  graph [--format dot|mermaid] [--plugin-dir DIR]... PIPELINE.yaml...\n"
     "        print the pipelines as a graph (Graphviz dot, the default, or Mermaid)\n"
+    "  top [--admin HOST:PORT] [--iterations N]\n"
+    "        watch a running daemon: per pipeline and component, events per second in,\n"
+    "        out, failed and dead-lettered, queues, batch latency, Kafka lag (keys: q quit,\n"
+    "        s sort, / filter); without a terminal, the same lines once a second\n"
     "  new-plugin NAME --kind source|transform|sink [--dir DIR]\n"
     "        write a plugin folder (code, README, test, CMakeLists) that builds against\n"
     "        an installed sluice (find_package(Sluice)); DIR defaults to ./NAME\n"
@@ -55,6 +60,9 @@ constexpr const char* usage_text =
     "      --format FORMAT    graph: dot or mermaid\n"
     "      --kind KIND        new-plugin: source, transform or sink\n"
     "      --dir DIR          new-plugin: the folder to write\n"
+    "      --admin HOST:PORT  top: the daemon's admin endpoint (default: SLUICE_ADMIN_LISTEN,\n"
+    "                         else 127.0.0.1:9464)\n"
+    "      --iterations N     top: stop after N refreshes\n"
     "      --daemon           run in the background (working directory becomes /)\n"
     "      --pidfile FILE     write the process id to FILE\n"
     "      --umask MASK       set the daemon's umask\n"
@@ -87,6 +95,8 @@ class SluiceApp : public Poco::Util::ServerApplication {
     options.addOption(Option("format", "", "graph format").argument("FORMAT").repeatable(false));
     options.addOption(Option("kind", "", "plugin kind").argument("KIND").repeatable(false));
     options.addOption(Option("dir", "", "folder").argument("DIR").repeatable(false));
+    options.addOption(Option("admin", "", "admin endpoint").argument("HOST:PORT").repeatable(false));
+    options.addOption(Option("iterations", "", "refreshes").argument("N").repeatable(false));
     options.addOption(Option("help", "h", "usage"));
   }
 
@@ -107,7 +117,13 @@ class SluiceApp : public Poco::Util::ServerApplication {
       opts_.kind = value;
     else if (name == "dir")
       opts_.dir = absolute_from(cwd_, value);
-    else if (name == "help") {
+    else if (name == "admin")
+      opts_.admin = value;
+    else if (name == "iterations") {
+      char* end = nullptr;
+      opts_.iterations = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || opts_.iterations <= 0) bad_iterations_ = true;
+    } else if (name == "help") {
       help_ = true;
       stopOptionsProcessing();
     }
@@ -138,6 +154,13 @@ class SluiceApp : public Poco::Util::ServerApplication {
     if (format_given_ && opts_.command != "graph") return usage("--format applies to `sluice graph` only");
     if ((!opts_.kind.empty() || !opts_.dir.empty()) && opts_.command != "new-plugin")
       return usage("--kind and --dir apply to `sluice new-plugin` only");
+    if ((!opts_.admin.empty() || opts_.iterations != 0 || bad_iterations_) && opts_.command != "top")
+      return usage("--admin and --iterations apply to `sluice top` only");
+    if (opts_.command == "top") {
+      if (bad_iterations_) return usage("--iterations takes a positive number");
+      if (!opts_.args.empty()) return usage("`sluice top` takes no arguments");
+      return top_command(opts_);
+    }
     if (opts_.command == "new-plugin") {
       if (opts_.kind.empty()) return usage("`sluice new-plugin NAME` needs --kind source|transform|sink");
       return new_plugin_command(opts_);
@@ -174,6 +197,7 @@ class SluiceApp : public Poco::Util::ServerApplication {
   bool main_entered_ = false;
   bool help_ = false;
   bool format_given_ = false;
+  bool bad_iterations_ = false;
 };
 
 }  // namespace

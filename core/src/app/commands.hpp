@@ -29,6 +29,8 @@ struct CliOptions {
   std::string format = "dot";            ///< graph --format dot|mermaid
   std::string kind;                      ///< new-plugin --kind source|transform|sink
   std::string dir;                       ///< new-plugin --dir DIR (absolute)
+  std::string admin;                     ///< top --admin HOST:PORT
+  long iterations = 0;                   ///< top --iterations N (0: until quit)
 };
 
 /**
@@ -57,6 +59,8 @@ int plugins_command(const CliOptions& opts);
 int test_command(const CliOptions& opts);
 int version_command(const CliOptions& opts);
 int graph_command(const CliOptions& opts);
+/** `sluice top`: a running daemon's pipelines, from its admin endpoint (app/top_command.cpp). */
+int top_command(const CliOptions& opts);
 int new_plugin_command(const CliOptions& opts);
 
 }  // namespace sluice::app

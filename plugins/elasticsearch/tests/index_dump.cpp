@@ -1,9 +1,7 @@
-// sluice_index_dump [--check] PATH: prints an embedded search index as one JSON object,
-// {"count": N, "check_errors": E, "docs": {"<id>": <document>, ...}}, for the integration
-// tests. Opens the index read-only (no lock: it works beside the daemon that writes it; a
-// revision discarded while it reads is read again). With --check (only on an index no
-// process writes) it runs Xapian's consistency check over it first.
-#include <cstring>
+// sluice_index_dump PATH: prints an embedded search index as one JSON object,
+// {"count": N, "check_errors": E, "docs": {"<id>": <document>, ...}}, for the
+// integration tests. Opens the index read-only (no lock: it works beside the
+// daemon that writes it) and runs Xapian's consistency check over it first.
 #include <iostream>
 #include <sstream>
 
@@ -11,38 +9,27 @@
 #include <nlohmann/json.hpp>
 
 int main(int argc, char** argv) {
-  const bool check = argc == 3 && std::strcmp(argv[1], "--check") == 0;
-  if (argc != 2 && !check) {
-    std::cerr << "usage: sluice_index_dump [--check] PATH\n";
+  if (argc != 2) {
+    std::cerr << "usage: sluice_index_dump PATH\n";
     return 2;
   }
-  const char* path = argv[argc - 1];
   try {
-    std::size_t errors = 0;
-    if (check) {
-      std::ostringstream check_out;
-      errors = Xapian::Database::check(path, 0, &check_out);
+    std::ostringstream check_out;
+    const std::size_t errors = Xapian::Database::check(argv[1], Xapian::DBCHECK_SHOW_STATS, &check_out);
+    Xapian::Database db(argv[1]);
+    nlohmann::json out = {
+        {"count", db.get_doccount()}, {"check_errors", errors}, {"docs", nlohmann::json::object()}};
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      Xapian::Document d = db.get_document(*it);
+      out["docs"][d.get_value(2)] = nlohmann::json::parse(d.get_data());
     }
-    for (int attempt = 1;; ++attempt) {
-      try {
-        Xapian::Database db(path);
-        nlohmann::json out = {
-            {"count", db.get_doccount()}, {"check_errors", errors}, {"docs", nlohmann::json::object()}};
-        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-          Xapian::Document d = db.get_document(*it);
-          out["docs"][d.get_value(2)] = nlohmann::json::parse(d.get_data());
-        }
-        std::cout << out.dump() << "\n";
-        return errors == 0 ? 0 : 1;
-      } catch (const Xapian::DatabaseModifiedError&) {
-        if (attempt == 20) throw;
-      }
-    }
+    std::cout << out.dump() << "\n";
+    return errors == 0 ? 0 : 1;
   } catch (const Xapian::Error& e) {
-    std::cerr << "sluice_index_dump: " << path << ": " << e.get_description() << "\n";
+    std::cerr << "sluice_index_dump: " << argv[1] << ": " << e.get_description() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "sluice_index_dump: " << path << ": " << e.what() << "\n";
+    std::cerr << "sluice_index_dump: " << argv[1] << ": " << e.what() << "\n";
     return 1;
   }
 }
