@@ -1,7 +1,9 @@
-// sluice_index_dump PATH: prints an embedded search index as one JSON object,
-// {"count": N, "check_errors": E, "docs": {"<id>": <document>, ...}}, for the
-// integration tests. Opens the index read-only (no lock: it works beside the
-// daemon that writes it) and runs Xapian's consistency check over it first.
+// sluice_index_dump [--check] PATH: prints an embedded search index as one JSON object,
+// {"count": N, "check_errors": E, "docs": {"<id>": <document>, ...}}, for the integration
+// tests. Opens the index read-only (no lock: it works beside the daemon that writes it; a
+// revision discarded while it reads is read again). With --check (only on an index no
+// process writes) it runs Xapian's consistency check over it first.
+#include <cstring>
 #include <iostream>
 #include <sstream>
 
@@ -9,27 +11,38 @@
 #include <nlohmann/json.hpp>
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: sluice_index_dump PATH\n";
+  const bool check = argc == 3 && std::strcmp(argv[1], "--check") == 0;
+  if (argc != 2 && !check) {
+    std::cerr << "usage: sluice_index_dump [--check] PATH\n";
     return 2;
   }
+  const char* path = argv[argc - 1];
   try {
-    std::ostringstream check_out;
-    const std::size_t errors = Xapian::Database::check(argv[1], Xapian::DBCHECK_SHOW_STATS, &check_out);
-    Xapian::Database db(argv[1]);
-    nlohmann::json out = {
-        {"count", db.get_doccount()}, {"check_errors", errors}, {"docs", nlohmann::json::object()}};
-    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
-      Xapian::Document d = db.get_document(*it);
-      out["docs"][d.get_value(2)] = nlohmann::json::parse(d.get_data());
+    std::size_t errors = 0;
+    if (check) {
+      std::ostringstream check_out;
+      errors = Xapian::Database::check(path, 0, &check_out);
     }
-    std::cout << out.dump() << "\n";
-    return errors == 0 ? 0 : 1;
+    for (int attempt = 1;; ++attempt) {
+      try {
+        Xapian::Database db(path);
+        nlohmann::json out = {
+            {"count", db.get_doccount()}, {"check_errors", errors}, {"docs", nlohmann::json::object()}};
+        for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+          Xapian::Document d = db.get_document(*it);
+          out["docs"][d.get_value(2)] = nlohmann::json::parse(d.get_data());
+        }
+        std::cout << out.dump() << "\n";
+        return errors == 0 ? 0 : 1;
+      } catch (const Xapian::DatabaseModifiedError&) {
+        if (attempt == 20) throw;
+      }
+    }
   } catch (const Xapian::Error& e) {
-    std::cerr << "sluice_index_dump: " << argv[1] << ": " << e.get_description() << "\n";
+    std::cerr << "sluice_index_dump: " << path << ": " << e.get_description() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "sluice_index_dump: " << argv[1] << ": " << e.what() << "\n";
+    std::cerr << "sluice_index_dump: " << path << ": " << e.what() << "\n";
     return 1;
   }
 }
