@@ -75,6 +75,11 @@ CASES = [
      "pipelines.p.source.group: must not be empty"),
     ("kafka source bad topic regex", kafka_source("topics: ['^(a'], group: g"), "3:51",
      "pipelines.p.source.topics: invalid topic pattern '^(a'"),
+    # glibc's regcomp would take gigabytes for it (found by the config fuzzer)
+    ("kafka source exponential topic regex", kafka_source("topics: ['^(b" + "+" * 100 + "ad)'], group: g"),
+     "3:51", "pipelines.p.source.topics: topic pattern '^(b+++"),
+    ("kafka source nested group repetitions", kafka_source("topics: ['^" + "(" * 40 + "a" + ")+" * 40 + "'], group: g"),
+     "3:51", "is too complex: its nested repetitions"),
     ("kafka source embedded mixed", kafka_source("topics: [t], group: g").replace(
         '"127.0.0.1:1"', '[embedded, "b:9092"]'), "3:27",
      "pipelines.p.source.brokers: `embedded` cannot be mixed with other brokers"),

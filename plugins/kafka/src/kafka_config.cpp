@@ -7,6 +7,7 @@
 #include "common.hpp"
 #include "kafka_sink.hpp"
 #include "kafka_source.hpp"
+#include "topic_pattern.hpp"
 
 namespace sluice::kafka {
 namespace {
@@ -49,7 +50,15 @@ void KafkaSource::check(const Config& config, ConfigIssues& issues) {
     if (topic.empty()) {
       issues.error(config, "topics", "a topic name is empty");
     } else if (topic.front() == '^') {
-      // librdkafka matches topic patterns with POSIX extended regular expressions.
+      // librdkafka matches topic patterns with POSIX extended regular expressions (regcomp), whose
+      // memory grows exponentially with nested repetitions: too large a one is refused unbuilt.
+      if (topic_pattern_nodes(topic) > kMaxTopicPatternNodes) {
+        issues.error(config, "topics",
+                     "topic pattern '" + topic.substr(0, 64) + (topic.size() > 64 ? "...'" : "'") +
+                         " is too complex: its nested repetitions would compile to more than 100000 "
+                         "regular expression nodes");
+        continue;
+      }
       regex_t re;
       const int rc = regcomp(&re, topic.c_str(), REG_EXTENDED | REG_NOSUB);
       if (rc != 0) {
