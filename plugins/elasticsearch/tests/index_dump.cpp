@@ -1,8 +1,9 @@
-// sluice_index_dump [--check] PATH: prints an embedded search index as one JSON object,
+// sluice_index_dump [--check|--count] PATH: prints an embedded search index as one JSON object,
 // {"count": N, "check_errors": E, "docs": {"<id>": <document>, ...}}, for the integration
 // tests. Opens the index read-only (no lock: it works beside the daemon that writes it; a
 // revision discarded while it reads is read again). With --check (only on an index no
-// process writes) it runs Xapian's consistency check over it first.
+// process writes) it runs Xapian's consistency check over it first; with --count it prints
+// the number of documents only (cheap enough to poll beside a busy writer).
 #include <cstring>
 #include <iostream>
 #include <sstream>
@@ -12,8 +13,9 @@
 
 int main(int argc, char** argv) {
   const bool check = argc == 3 && std::strcmp(argv[1], "--check") == 0;
-  if (argc != 2 && !check) {
-    std::cerr << "usage: sluice_index_dump [--check] PATH\n";
+  const bool count_only = argc == 3 && std::strcmp(argv[1], "--count") == 0;
+  if (argc != 2 && !check && !count_only) {
+    std::cerr << "usage: sluice_index_dump [--check|--count] PATH\n";
     return 2;
   }
   const char* path = argv[argc - 1];
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
     for (int attempt = 1;; ++attempt) {
       try {
         Xapian::Database db(path);
+        if (count_only) {
+          std::cout << db.get_doccount() << "\n";
+          return 0;
+        }
         nlohmann::json out = {
             {"count", db.get_doccount()}, {"check_errors", errors}, {"docs", nlohmann::json::object()}};
         for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
