@@ -52,7 +52,8 @@ pipelines:
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0]["n"], 1);
   EXPECT_EQ(got[1]["n"], 2);
-  const std::string* line = h.captured("out")[1].meta.attribute("line");
+  const auto events = h.captured("out");  // a copy: keep it while pointing into it
+  const std::string* line = events[1].meta.attribute("line");
   ASSERT_NE(line, nullptr);
   EXPECT_EQ(*line, "4");  // the blank line counts
   const auto dead = h.captured("dlq");
