@@ -11,6 +11,15 @@
 #include <xapian.h>
 #include <nlohmann/json.hpp>
 
+#if defined(__SANITIZE_ADDRESS__)
+// libxapian 1.4.22's Database::check() deletes one of its own objects through a base of another
+// size (ASan: new-delete-type-mismatch inside libxapian.so, not in sluice): not ours to fix, so
+// this test tool, and only it, does not report that one kind of error.
+extern "C" const char* __asan_default_options() {
+  return "new_delete_type_mismatch=0";
+}
+#endif
+
 int main(int argc, char** argv) {
   const bool check = argc == 3 && std::strcmp(argv[1], "--check") == 0;
   const bool count_only = argc == 3 && std::strcmp(argv[1], "--count") == 0;

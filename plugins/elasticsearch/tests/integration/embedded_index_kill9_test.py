@@ -86,7 +86,9 @@ def main(env):
         second = Sluice(env, [pipeline], extra_env=run_env, name="indexer")
         second.proc_env.pop("ES_HOSTS", None)
         with second:
-            wait_until(lambda: second.check_alive() or "embedded search index listing_index at" in second.log_text(),
+            # Its log file is the killed daemon's (same name, appended): wait for its own line.
+            wait_until(lambda: second.check_alive() or
+                       second.log_text().count("embedded search index listing_index at") >= 2,
                        60, "the restarted daemon has the index open")
             # A second daemon on the same data directory refuses: same config, same data_dir.
             intruder = Sluice(env, [pipeline], extra_env=run_env, name="intruder")
