@@ -4,6 +4,8 @@
 #include <unistd.h>
 #include <sluice/testing.hpp>
 
+#include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "events.hpp"
@@ -23,6 +25,9 @@ class StdinFrom {
     ::close(fds[1]);
     ::dup2(fds[0], 0);
     ::close(fds[0]);
+    // An earlier test in this process may have read standard input to its end.
+    std::clearerr(stdin);
+    std::cin.clear();
   }
   ~StdinFrom() {
     ::dup2(saved_, 0);
@@ -87,7 +92,10 @@ pipelines:
     sinks:
       - {type: stdout, format: template, template: "{user}\t{item}"}
       - {type: "null"}
+      - {type: capture}
 )");
+    // Once the capture sink has all three and the pipeline is idle, every sink has acknowledged them.
+    ASSERT_TRUE(h.wait_captured("out", 3, 20s));
     ASSERT_TRUE(h.wait_idle(20s));
     EXPECT_NE(h.metrics_text().find("sluice_null_events_total"), std::string::npos);
     h.stop();
