@@ -197,17 +197,8 @@ void check_plugin(const PluginLoader& loader, const LoadedPlugin& plugin, const 
   const PluginDescriptor& d = *plugin.descriptor;
   const std::string who = plugin_name(d);
   auto record = [&](const char* check, auto&& body) {
+    if (!only_check.empty() && only_check != check) return;
     std::vector<std::string> problems;
-    // The example is loaded for the checks that need it even when it is not the one asked for.
-    if (!only_check.empty() && only_check != check) {
-      if (std::string(check) == "example") {
-        try {
-          body(problems);
-        } catch (const std::exception&) {
-        }
-      }
-      return;
-    }
     try {
       body(problems);
     } catch (const std::exception& e) {
@@ -231,18 +222,24 @@ void check_plugin(const PluginLoader& loader, const LoadedPlugin& plugin, const 
     if (!diags.empty()) problems.push_back(diags.format());
   });
 
+  // The docs example, loaded whichever checks run: unknown-key and create-stop-destroy need it.
   const std::string file = example_file(d);
   std::optional<ConfigSet> set;
   const ComponentSpec* component = nullptr;
-  record("example", [&](std::vector<std::string>& problems) {
+  std::string example_problem;
+  try {
     Diagnostics diags;
     set = core::load_config_text(file, "<docs example>", loader, diags);
-    if (!set) {
-      problems.push_back("the docs example (or, without one, the defaults) is not a valid configuration:\n" +
-                         diags.format() + "\nas loaded:\n" + file);
-    } else if (!(component = find_component(*set, d))) {
-      problems.push_back("the docs example has no component of type " + std::string(d.name) + ":\n" + file);
-    }
+    if (!set)
+      example_problem = "the docs example (or, without one, the defaults) is not a valid configuration:\n" +
+                        diags.format() + "\nas loaded:\n" + file;
+    else if (!(component = find_component(*set, d)))
+      example_problem = "the docs example has no component of type " + std::string(d.name) + ":\n" + file;
+  } catch (const std::exception& e) {
+    example_problem = std::string("threw: ") + e.what();
+  }
+  record("example", [&](std::vector<std::string>& problems) {
+    if (!example_problem.empty()) problems.push_back(example_problem);
   });
   if (!component) return;  // the two checks below need the example
   record("unknown-key", [&](std::vector<std::string>& problems) {
