@@ -18,6 +18,7 @@
 #include "logging.hpp"
 #include "metrics_registry.hpp"
 #include "runtime/runtime.hpp"
+#include "sluice/secret.hpp"
 #include "sluice/version.hpp"
 
 namespace sluice::app {
@@ -145,6 +146,11 @@ int run_command(const CliOptions& opts) {
 
   try {
     runtime.start(std::move(*set));
+  } catch (const EnvironmentError& e) {
+    // A secret's variable or file is missing: the config cannot work here, as if invalid.
+    log->error("start failed: ", e.what());
+    runtime.stop();
+    return exit_usage;
   } catch (const std::exception& e) {
     log->error("start failed: ", e.what());
     runtime.stop();

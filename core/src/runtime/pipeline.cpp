@@ -7,6 +7,7 @@
 
 #include "logging.hpp"
 #include "runtime/dead_letter_file.hpp"
+#include "sluice/secret.hpp"
 
 namespace sluice::core {
 
@@ -32,6 +33,20 @@ std::string exception_text() {
     return "unknown exception";
   }
 }
+
+}  // namespace
+
+void rethrow_with_context(const std::string& context) {
+  try {
+    throw;
+  } catch (const EnvironmentError& e) {
+    throw EnvironmentError(context + e.what());
+  } catch (...) {
+    throw std::runtime_error(context + exception_text());
+  }
+}
+
+namespace {
 
 /** Full-jitter exponential backoff: uniform in [0, min(max, initial * 2^(retry-1))]. */
 std::chrono::milliseconds backoff(std::size_t retry, std::chrono::milliseconds initial,
@@ -175,8 +190,8 @@ Pipeline::Pipeline(PipelineSpec spec, const RuntimeDeps& deps, std::shared_ptr<c
       build_default_dead_letter();
     }
   } catch (...) {
-    throw std::runtime_error("pipeline '" + spec_.name + "': cannot create " + current->id + " (type " +
-                             current->type + "): " + exception_text());
+    rethrow_with_context("pipeline '" + spec_.name + "': cannot create " + current->id + " (type " +
+                         current->type + "): ");
   }
   if (sinks_.empty()) throw std::runtime_error("pipeline '" + spec_.name + "' has no sink");
 }

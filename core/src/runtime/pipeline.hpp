@@ -50,6 +50,13 @@ class StopSignal {
 using ResourceMap = std::map<std::string, std::shared_ptr<Resource>>;
 
 /** What every component context needs from the daemon. */
+/**
+ * Rethrows the exception being handled with @p context before its message, keeping its
+ * class where `sluice run` reads it: an EnvironmentError stays one (exit 2), anything
+ * else becomes a std::runtime_error (exit 1).
+ */
+[[noreturn]] void rethrow_with_context(const std::string& context);
+
 struct RuntimeDeps {
   const PluginLoader* loader = nullptr;
   MetricsRegistry* registry = nullptr;

@@ -122,8 +122,8 @@ void Runtime::Impl::apply(ConfigSet config) {
       try {
         if (!rs.component.plugin) throw std::runtime_error("plugin not resolved");
         entry->instance = loader.create<Resource>(*rs.component.plugin, *entry->ctx, rs.component.config);
-      } catch (const std::exception& e) {
-        throw std::runtime_error("resource '" + name + "' (type " + rs.component.type + "): " + e.what());
+      } catch (...) {
+        rethrow_with_context("resource '" + name + "' (type " + rs.component.type + "): ");
       }
       (*snapshot)[name] = entry->instance;
       fresh_resources.push_back(entry.get());

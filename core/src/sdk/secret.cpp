@@ -54,6 +54,8 @@ void check_secret(const Config& config, const std::string& name, ConfigIssues& i
     issues.error(config, name + "_file", "the file name is empty");
 }
 
+EnvironmentError::~EnvironmentError() = default;
+
 std::string read_secret(const Config& config, const std::string& name) {
   std::string value;
   if (config.has(name)) value = config.str(name);
@@ -61,21 +63,21 @@ std::string read_secret(const Config& config, const std::string& name) {
     const std::string var = config.str(key);
     const char* v = std::getenv(var.c_str());
     if (!v || !*v)
-      throw std::runtime_error(config.where(key) + ": " + key_path(config, key) + ": environment variable " +
-                               var + " is not set or empty");
+      throw EnvironmentError(config.where(key) + ": " + key_path(config, key) + ": environment variable " +
+                             var + " is not set or empty");
     value = v;
   }
   if (const std::string key = name + "_file"; config.has(key)) {
     const std::string path = config.str(key);
     std::ifstream in(path, std::ios::binary);
     if (!in)
-      throw std::runtime_error(config.where(key) + ": " + key_path(config, key) + ": cannot read " + path);
+      throw EnvironmentError(config.where(key) + ": " + key_path(config, key) + ": cannot read " + path);
     std::stringstream ss;
     ss << in.rdbuf();
     value = trimmed(ss.str());
   }
   if (value.empty())
-    throw std::runtime_error(config.where() + ": " + key_path(config, name) + ": the " + name + " is empty");
+    throw EnvironmentError(config.where() + ": " + key_path(config, name) + ": the " + name + " is empty");
   return value;
 }
 

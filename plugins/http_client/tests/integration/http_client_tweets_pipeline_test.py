@@ -2,7 +2,8 @@
 """pipelines/tweets.yaml (seed 004) from a local stand-in for the X v2 filtered stream (x_stream_server.py;
 the real API cannot be reached from here) into Kafka (the mock cluster helper), read back with kcat:
 
-- without TWITTER_BEARER_TOKEN the daemon says so at start and exits, and the server sees no request;
+- without TWITTER_BEARER_TOKEN the daemon says so at start and exits 2 (the config cannot work here, as for an
+  invalid one: a supervisor does not restart it), and the server sees no request;
 - with it, through a mid-line disconnect, a 503, a 429 with x-rate-limit-reset and a stall (the pipeline's
   numbers shrunk in a derived copy: stall_timeout 1 s, first waits 100-300 ms), every tweet sent whole is on
   the topic `tweets` exactly once, in order, keyed by its id, as X sent it; the cut one is not.
@@ -26,12 +27,12 @@ def main(env):
     with MockCluster(env, brokers=1, topics=[("tweets", 1)]) as cluster, XStreamServer() as server:
         base = {"KAFKA_BROKERS": cluster.bootstrap, "STREAM_URL": server.url}
 
-        # No token: a clear message at start, an exit, no request.
+        # No token: a clear message at start, exit 2, no request.
         s = Sluice(env, [env.pipeline("tweets.yaml")], extra_env=base, name="no-token")
         s.proc_env.pop("TWITTER_BEARER_TOKEN", None)
         with s:
             rc = s.wait_exit(60)
-            check(rc != 0, "sluice without a token exited %d" % rc)
+            check(rc == 2, "sluice without a token exited %d, not 2" % rc)
             check("TWITTER_BEARER_TOKEN" in s.log_text() and "not set" in s.log_text(),
                   "the log does not say the token is missing:\n" + s.log_tail())
         check(server.request_list() == [], "without a token the server saw %d requests" % len(server.request_list()))
