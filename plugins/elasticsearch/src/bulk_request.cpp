@@ -79,15 +79,6 @@ bool field_value(const FieldPath& f, const Event& event, Json& value, const char
 
 }  // namespace
 
-const char* const kIncrementScript =
-    "def a = ctx._source[params.gf]; boolean apply = true; "
-    "if (params.containsKey('k')) { "
-    "if (a == null) { a = new HashMap(); ctx._source[params.gf] = a; } "
-    "def last = a[params.k]; "
-    "if (last != null && last >= params.s) { apply = false; } else { a[params.k] = params.s; } } "
-    "if (apply) { def v = ctx._source[params.f]; ctx._source[params.f] = (v == null ? 0 : v) + params.by; } "
-    "else { ctx.op = 'none'; }";
-
 void append_json_string(std::string& out, std::string_view text) {
   static const char* const hex = "0123456789abcdef";
   out.push_back('"');

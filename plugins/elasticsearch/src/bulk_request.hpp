@@ -7,14 +7,12 @@
 #include <string_view>
 
 #include "es_settings.hpp"
+#include "increment_script.hpp"
 
 namespace sluice::elasticsearch {
 
 /** Appends @p text as a JSON string (quoted, escaped). @p text must be valid UTF-8. */
 void append_json_string(std::string& out, std::string_view text);
-
-/** The Painless source of `action: increment` (one source, so the server compiles it once). */
-extern const char* const kIncrementScript;
 
 class BulkEncoder {
  public:

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "es_error.hpp"
 #include "es_settings.hpp"
 
 namespace sluice::elasticsearch {
@@ -36,8 +37,5 @@ bool parse_bulk_response(std::string_view body, std::size_t items, Action action
  */
 bool parse_bulk_response_full(std::string_view body, std::size_t items, Action action, bool external_version,
                               std::vector<ItemVerdict>& out, std::string& why);
-
-/** The text of an error object (`type: reason`, with its caused_by), for logs and dead letters. */
-std::string error_text(const Json& error);
 
 }  // namespace sluice::elasticsearch

@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "increment_script.hpp"
 #include "text_analysis.hpp"
 
 namespace sluice::elasticsearch {
@@ -74,6 +75,17 @@ std::map<std::string, std::weak_ptr<EmbeddedIndex>>& registry() {
 }
 
 }  // namespace
+
+// On a server, the steps of EmbeddedIndex::increment below, in Painless (one source: the server
+// compiles it once; the values are params).
+const char* const kIncrementScript =
+    "def a = ctx._source[params.gf]; boolean apply = true; "
+    "if (params.containsKey('k')) { "
+    "if (a == null) { a = new HashMap(); ctx._source[params.gf] = a; } "
+    "def last = a[params.k]; "
+    "if (last != null && last >= params.s) { apply = false; } else { a[params.k] = params.s; } } "
+    "if (apply) { def v = ctx._source[params.f]; ctx._source[params.f] = (v == null ? 0 : v) + params.by; } "
+    "else { ctx.op = 'none'; }";
 
 std::string embedded_index_path(const std::string& data_dir, const std::string& name) {
   return (std::filesystem::path(data_dir) / "search-index" / name).string();

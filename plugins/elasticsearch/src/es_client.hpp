@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP client of the elasticsearch sink: several hosts, a keep-alive
+// The HTTP client of Elasticsearch / OpenSearch (the sink's and EsSearchIndex's): several hosts, a keep-alive
 // connection pool per host, a failing host left alone for a while (doubling,
 // up to a bound) while the others take the requests, optional gzip bodies,
 // TLS with verification on by default, and credentials on every request.
@@ -16,7 +16,9 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
 
-#include "es_settings.hpp"
+#include <sluice/sdk.hpp>
+
+#include "es_client_settings.hpp"
 
 namespace sluice::elasticsearch {
 

@@ -11,26 +11,14 @@
 
 #include <sluice/sdk.hpp>
 
+#include "es_client_settings.hpp"
+
 namespace sluice::elasticsearch {
 
 enum class Action { Index, Create, Update, Upsert, Script, Delete, Increment };
 
 /** The action's name as the bulk API spells its line ("index", "create", "update", "delete"). */
 const char* bulk_verb(Action action) noexcept;
-
-/** Connection settings (the client's). */
-struct ClientSettings {
-  std::vector<std::string> hosts;  ///< base URLs, e.g. http://127.0.0.1:9200 (a path prefix is kept)
-  std::chrono::milliseconds timeout{60000};
-  std::chrono::milliseconds host_down_min{1000};  ///< how long a failing host is left alone, at first
-  std::chrono::milliseconds host_down_max{30000};
-  bool gzip = false;
-  std::string authorization;  ///< the Authorization header's value ("" for none); never logged
-  std::string tls_ca_file;
-  std::string tls_certificate;
-  std::string tls_private_key;
-  bool tls_verify = true;
-};
 
 /** What an `increment` does to the document. */
 struct IncrementSettings {
