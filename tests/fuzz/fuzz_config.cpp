@@ -5,8 +5,8 @@
 // throw, and every message it gives must be valid UTF-8 with a position.
 //
 // The plugins are the real ones (schemas and checks), compiled into this
-// target instead of loaded as libraries: basic, file, http and kafka. Nothing
-// is created; the checks touch nothing outside.
+// target instead of loaded as libraries: basic, file, http, http_client, kafka, elasticsearch
+// and the aggregate's check. Nothing is created; the checks touch nothing outside.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +19,7 @@
 #include "config/pipeline_config.hpp"
 #include "es_sink.hpp"
 #include "file_sink.hpp"
+#include "http_client_source.hpp"
 #include "http_source.hpp"
 #include "kafka_sink.hpp"
 #include "kafka_source.hpp"
@@ -56,6 +57,8 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
                                                &sluice::file::FileSink::schema),
       sluice::describe<sluice::http_source::HttpSource>(PluginKind::Source, "http", "", "",
                                                         &sluice::http_source::HttpSource::schema),
+      sluice::describe<sluice::http_client::HttpClientSource>(PluginKind::Source, "http_client", "", "",
+                                                              &sluice::http_client::HttpClientSource::schema),
       sluice::describe<sluice::kafka::KafkaSource>(PluginKind::Source, "kafka", "", "",
                                                    &sluice::kafka::KafkaSource::schema),
       sluice::describe<sluice::kafka::KafkaSink>(PluginKind::Sink, "kafka", "", "",
