@@ -1,0 +1,69 @@
+"""The SDK's SearchIndex, driven from a test through sluice_search_tool
+(plugins/elasticsearch/tests/search_tool.cpp): the same calls on the embedded index and on an
+Elasticsearch / OpenSearch node.
+
+    with SearchTool(env, embedded=data_dir, index="listings") as idx:      # or hosts=node.url
+        idx.call({"op": "load", "path": corpus})
+        idx.search("macbook air", sort="hot", missing=0.1)["hits"]
+
+Each call is one JSON line to the tool and one back; an answer with "error" raises ToolError
+(unless the call passes allow_error=True).
+"""
+import json
+import os
+import subprocess
+
+# The analysis of the embedded index (text_analysis.hpp) on a server: the standard tokenizer,
+# lowercase, asciifolding, for title and description; visits a number.
+LISTING_SETTINGS = {"analysis": {"analyzer": {"listing_text": {
+    "type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}}}}
+LISTING_MAPPINGS = {"properties": {
+    "id": {"type": "keyword"},
+    "title": {"type": "text", "analyzer": "listing_text"},
+    "description": {"type": "text", "analyzer": "listing_text"},
+    "visits": {"type": "long"},
+    "sluice_applied": {"type": "object", "enabled": False}}}
+
+SAMPLE_LISTINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines", "data",
+                               "sample-listings.jsonl")
+
+
+class ToolError(RuntimeError):
+    pass
+
+
+class SearchTool:
+    def __init__(self, env, index, embedded=None, hosts=None):
+        self.tool = os.path.join(env.build_dir, "plugins", "elasticsearch", "sluice_search_tool")
+        self.args = ["--embedded", embedded] if embedded else ["--hosts", hosts]
+        self.index = index
+        self.proc = None
+
+    def __enter__(self):
+        self.proc = subprocess.Popen([self.tool] + self.args + [self.index], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return False
+
+    def call(self, op, allow_error=False):
+        self.proc.stdin.write(json.dumps(op) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise ToolError("sluice_search_tool ended (exit %s): %s" % (self.proc.wait(timeout=10),
+                                                                       self.proc.stderr.read()[-2000:]))
+        answer = json.loads(line)
+        if "error" in answer and not allow_error:
+            raise ToolError("%s: %s" % (json.dumps(op)[:200], answer["error"]))
+        return answer
+
+    def search(self, text, sort="relevance", **options):
+        op = {"op": "search", "text": text, "sort": sort}
+        op.update(options)
+        return self.call(op)
