@@ -58,7 +58,10 @@ std::size_t LineSplitter::reset() {
 
 void SseSplitter::line(std::string_view text, std::vector<Record>& out, FeedResult& r) {
   if (text.empty()) {
-    // Dispatch: an event needs data; its type and the buffer reset either way.
+    // Dispatch: the id buffer becomes the stream's last event id (what a reconnect sends back,
+    // so an id line of an event cut by a disconnect never counts); an event needs data; its
+    // type and the data buffer reset either way.
+    last_id_ = id_buffer_;
     if (has_data_ && !oversize_) {
       if (!data_.empty() && data_.back() == '\n') data_.pop_back();
       out.push_back(Record{std::move(data_), std::move(event_), last_id_});
@@ -92,7 +95,7 @@ void SseSplitter::line(std::string_view text, std::vector<Record>& out, FeedResu
   } else if (field == "event") {
     event_.assign(value);
   } else if (field == "id") {
-    if (value.find('\0') == std::string_view::npos) last_id_.assign(value);
+    if (value.find('\0') == std::string_view::npos) id_buffer_.assign(value);
   }
 }
 
@@ -139,6 +142,7 @@ std::size_t SseSplitter::reset() {
   line_.clear();
   data_.clear();
   event_.clear();
+  id_buffer_ = last_id_;  // an id line of the cut event does not count
   has_data_ = false;
   oversize_ = false;
   skipping_ = false;

@@ -67,7 +67,11 @@ class SseSplitter : public Splitter {
   explicit SseSplitter(std::size_t max_event) : max_event_(max_event) {}
   FeedResult feed(std::string_view bytes, std::vector<Record>& out) override;
   std::size_t reset() override;
-  /** The last event id seen (kept across reset(): sent as `Last-Event-ID` on reconnect). */
+  /**
+   * The id of the last event dispatched (an `id:` line counts once a blank line ends its
+   * event): kept across reset() and sent as `Last-Event-ID` on reconnect, so that the
+   * server resends an event the disconnect cut.
+   */
   const std::string& last_event_id() const noexcept { return last_id_; }
 
  private:
@@ -80,7 +84,8 @@ class SseSplitter : public Splitter {
   bool has_data_ = false;
   bool oversize_ = false;
   std::string event_;
-  std::string last_id_;
+  std::string id_buffer_;  ///< the spec's last event ID buffer: set by `id:` lines
+  std::string last_id_;    ///< the spec's last event ID string: the buffer at the last dispatch
 };
 
 }  // namespace sluice::http_client

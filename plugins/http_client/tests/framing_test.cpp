@@ -126,6 +126,22 @@ TEST(SseSplitter, AnEventNotEndedByABlankLineIsDroppedOnReset) {
   EXPECT_EQ(datas(out), std::vector<std::string>{"next"});
 }
 
+TEST(SseSplitter, TheIdOfAnEventCutByADisconnectIsNotSentBack) {
+  // The server would resume after that id: the cut event would be lost.
+  SseSplitter s(1024);
+  std::vector<Record> out;
+  s.feed("id: 1\ndata: whole\n\nid: 2\ndata: cut", out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, "1");
+  EXPECT_EQ(s.last_event_id(), "1");
+  s.reset();
+  EXPECT_EQ(s.last_event_id(), "1");
+  out.clear();
+  s.feed("data: resent, no id line\n\n", out);  // an event without `id:` keeps the last id
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, "1");
+}
+
 TEST(SseSplitter, AnEventOverTheBoundIsDropped) {
   SseSplitter s(8);
   std::vector<Record> out;

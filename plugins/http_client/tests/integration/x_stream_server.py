@@ -4,6 +4,8 @@ by `\\r\\n`, blank `\\r\\n` keep-alive lines (every `keepalive` seconds here; X 
 with `x-rate-limit-reset` (epoch seconds), `401` with a problem-details body, `503`, in-band
 `{"errors": [...]}` objects, disconnects in the middle of a line, and stalls (no byte at all).
 
+A plan `{"sse": [text, ...]}` answers `text/event-stream` and writes each text as it is (Server-Sent
+Events: the test writes the `data:` / `id:` / `event:` lines and blank lines itself).
 A plan `{"drop": True}` closes the connection after the request without answering (a network error).
 Each request takes the next plan of `plans` (a list the test fills); with none left it holds the stream
 open with keep-alives. Every request is recorded with its wall-clock time and headers. Loopback only; it
@@ -226,18 +228,22 @@ class XStreamServer:
             sock.settimeout(None)  # writes block (a slow reader slows this server down)
 
     def _stream(self, h, plan):
+        sse = "sse" in plan  # Server-Sent Events: each item is written as it is, no separator added
         h.send_response(200)
-        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Type", "text/event-stream" if sse else "application/json; charset=utf-8")
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         h.wfile.flush()
-        for item in plan["lines"]:
+        for item in plan["sse"] if sse else plan["lines"]:
             if isinstance(item, (int, float)):  # keep-alives for this many seconds
                 until = time.monotonic() + item
                 while time.monotonic() < until:
                     self._chunk(h, b"\r\n")
                     if self._client_gone(h, self.keepalive):
                         return
+                continue
+            if sse:
+                self._chunk(h, item.encode())
                 continue
             self._chunk(h, item.encode() + b"\r\n")
             self._chunk(h, b"\r\n")  # a keep-alive between objects, as X's stream has
