@@ -16,6 +16,11 @@ constexpr std::size_t kReadPiece = 64 * 1024;
 constexpr std::size_t kLoggedBody = 512;
 /** An emit that waited this long for room means the pipeline was full (a slow reader). */
 constexpr milliseconds kFullWait{1000};
+/**
+ * A stream that ends within this long of the pipeline being full was probably dropped for
+ * reading slowly: after the drop the source still reads, quickly, what the kernel held.
+ */
+constexpr milliseconds kFullRecently{10000};
 
 std::string utc_time(std::int64_t ms) {
   const std::time_t t = static_cast<std::time_t>(ms / 1000);
@@ -200,7 +205,8 @@ bool HttpClientSource::after_failure(SourceContext& ctx, const Attempt& a) {
 bool HttpClientSource::stream(SourceContext& ctx, Connection& c, Splitter& splitter, Attempt& a) {
   std::string buf;
   std::vector<Record> records;
-  milliseconds last_emit_wait{0};
+  std::optional<Clock::time_point> last_full;  // when an emit last waited kFullWait or more
+  milliseconds full_wait{0};                   // ... and how long it waited
   while (true) {
     buf.clear();
     std::string error;
@@ -219,15 +225,22 @@ bool HttpClientSource::stream(SourceContext& ctx, Connection& c, Splitter& split
       if (!records.empty()) {
         const auto t0 = Clock::now();
         if (!emit(ctx, records)) return false;
-        last_emit_wait = std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+        const auto waited = std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+        if (waited >= kFullWait) {
+          last_full = Clock::now();
+          full_wait = waited;
+        }
       }
       continue;
     }
     a.failure = ErrorClass::Network;
-    if (end == ReadEnd::Eof && last_emit_wait >= kFullWait) {
+    const auto since_full =
+        last_full ? std::chrono::duration_cast<milliseconds>(Clock::now() - *last_full) : kFullRecently;
+    if (end == ReadEnd::Eof && since_full < kFullRecently) {
       a.reason = "closed_while_full";
-      a.why = url_for_log_ + " closed the stream while the pipeline was full (the last emit waited " +
-              std::to_string(last_emit_wait.count()) + " ms): the server may drop slow readers";
+      a.why = url_for_log_ + " closed the stream " + std::to_string(since_full.count()) +
+              " ms after the pipeline was full (an emit waited " + std::to_string(full_wait.count()) +
+              " ms for room): the server may drop slow readers";
     } else if (end == ReadEnd::Eof) {
       a.reason = "closed";
       a.why = url_for_log_ + " closed the stream";

@@ -6,6 +6,8 @@ with `x-rate-limit-reset` (epoch seconds), `401` with a problem-details body, `5
 
 A plan `{"sse": [text, ...]}` answers `text/event-stream` and writes each text as it is (Server-Sent
 Events: the test writes the `data:` / `id:` / `event:` lines and blank lines itself).
+A plan with `"drop_slow": S` drops the client when one write has blocked for S seconds (X disconnects
+readers that fall behind its buffer).
 A plan `{"drop": True}` closes the connection after the request without answering (a network error).
 Each request takes the next plan of `plans` (a list the test fills); with none left it holds the stream
 open with keep-alives. Every request is recorded with its wall-clock time and headers. Loopback only; it
@@ -56,6 +58,7 @@ class Request:
         self.path = path
         self.headers = headers
         self.ended_at = None  # when the server ended (or saw the end of) the answer
+        self.dropped_slow = False  # the server dropped the client as a slow reader (plan `drop_slow`)
 
 
 class XStreamServer:
@@ -168,7 +171,7 @@ class XStreamServer:
             elif "poll" in plan:
                 self._poll(h, req, plan)
             else:
-                self._stream(h, plan)
+                self._stream(h, req, plan)
         except OSError:
             pass  # the client went away
         req.ended_at = time.time()
@@ -227,13 +230,25 @@ class XStreamServer:
         finally:
             sock.settimeout(None)  # writes block (a slow reader slows this server down)
 
-    def _stream(self, h, plan):
+    def _stream(self, h, req, plan):
         sse = "sse" in plan  # Server-Sent Events: each item is written as it is, no separator added
         h.send_response(200)
         h.send_header("Content-Type", "text/event-stream" if sse else "application/json; charset=utf-8")
         h.send_header("Transfer-Encoding", "chunked")
         h.end_headers()
         h.wfile.flush()
+        if plan.get("drop_slow"):  # a write blocked this long: drop the slow reader, as X does
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32 * 1024)  # little held here
+            h.connection.settimeout(plan["drop_slow"])
+            try:
+                self._write_items(h, plan, sse)
+            except socket.timeout:
+                req.dropped_slow = True
+                h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._write_items(h, plan, sse)
+
+    def _write_items(self, h, plan, sse):
         for item in plan["sse"] if sse else plan["lines"]:
             if isinstance(item, (int, float)):  # keep-alives for this many seconds
                 until = time.monotonic() + item
