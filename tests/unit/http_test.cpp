@@ -78,6 +78,9 @@ TEST(HttpServers, RoutesByMethodAndPathWithParameters) {
   EXPECT_EQ(request(a, "POST", "/purchase/a%20b").body, "bought item=a b");
   EXPECT_EQ(request(a, "GET", "/static/css/site.css").body, "file *=css/site.css");
   EXPECT_EQ(request(a, "GET", "/static/index.html").body, "index");
+  // A parameter that cannot be decoded is the client's error, not the server's.
+  for (const char* bad : {"/purchase/%ZZ", "/purchase/%", "/purchase/a%2", "/static/x/%G1"})
+    EXPECT_EQ(request(a, bad[1] == 'p' ? "POST" : "GET", bad).status, 400) << bad;
 }
 
 TEST(HttpServers, UnknownPathIs404AndWrongMethodIs405WithAllow) {

@@ -199,7 +199,13 @@ class Dispatch {
       return;
     }
     PathParams params;
-    best->match(parts, &params);
+    try {
+      best->match(parts, &params);
+    } catch (const Poco::Exception&) {  // a `%` without two hex digits in a path parameter
+      send_json_error(res, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST,
+                      "malformed percent-encoding in the path " + path);
+      return;
+    }
     try {
       best->handler(req, res, params);
     } catch (const std::exception& e) {

@@ -188,7 +188,7 @@ pipelines:
         status, _, body = c.get("/api/search?q=x&sort=bad")
         check("unknown sort" in json.loads(body)["error"], "the 400 says why: %s" % body)
         for target in (b"/search?q=%FF%FE%C3", b"/search?q=\xff\xfe", b"/api/search?q=%C3%28&sort=hot",
-                       b"/item/%FF", b"/item/" + b"9" * 5000):
+                       b"/item/%FF", b"/item/%ZZ", b"/item/%", b"/api/item/a%2", b"/item/" + b"9" * 5000):
             status, data = c.raw(target)
             check(status in (200, 400, 404), "%r: %d %r" % (target[:40], status, data[:200]))
 
