@@ -20,12 +20,14 @@ if [ "${SLUICE_INSTALL_TEST_DEPS:-1}" = "1" ]; then
   # elasticsearch sink wrote; graphviz renders `sluice graph` output in its test. Docker
   # (Debian's docker.io, its daemon started by the test when none runs), debootstrap for the
   # base image Docker Hub would give, and docker-compose build, run and check the batch
-  # container (tests/docker).
+  # container (tests/docker). Chromium (headless), chromium-driver and Selenium drive the search
+  # page's browser test (plugins/srp/tests/browser).
   PKGS+=(
     libgtest-dev googletest kcat python3-kafka clang-format wrk procps
     clang libclang-rt-14-dev python3-h11 python3-yaml
     default-jre-headless default-jdk-headless maven python3-flask python3-elasticsearch graphviz
     docker.io docker-compose debootstrap tmux
+    chromium chromium-driver python3-selenium
   )
 fi
 missing=()
