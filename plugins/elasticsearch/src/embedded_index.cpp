@@ -2,10 +2,13 @@
 #include "embedded_index.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "increment_script.hpp"
 #include "text_analysis.hpp"
@@ -16,6 +19,10 @@ namespace {
 constexpr Xapian::valueno kVisitsSlot = 0;
 constexpr Xapian::valueno kSeqSlot = 1;
 constexpr Xapian::valueno kIdSlot = 2;
+constexpr Xapian::valueno kLengthSlot[2] = {3, 4};  // words in the title, in the description
+constexpr const char* kFieldStatsKey = "sluice.field_stats";
+constexpr float kK1 = 1.2f;  // Lucene's BM25 defaults (Elasticsearch's and OpenSearch's)
+constexpr float kB = 0.75f;
 constexpr const char* kTitlePrefix = "S";
 constexpr const char* kDescriptionPrefix = "XD";
 constexpr std::size_t kMaxTermBytes = 240;       // Xapian's glass backend refuses terms over 245 bytes
@@ -30,6 +37,28 @@ std::string term(const char* prefix, const std::string& word) {
     if (!t.empty() && static_cast<unsigned char>(t.back()) >= 0xC0) t.pop_back();
   }
   return t;
+}
+
+// Lucene stores a field's length in one byte (SmallFloat.intToByte4): exact below 24, then four
+// significant bits. BM25 reads the rounded length back, so the embedded index rounds it the same way.
+int int4_of(std::uint64_t i) {
+  const int bits = 64 - std::countl_zero(i);
+  if (bits < 4) return static_cast<int>(i);
+  const int shift = bits - 4;
+  return (static_cast<int>(i >> shift) & 0x07) | ((shift + 1) << 3);
+}
+std::uint64_t long_of_int4(int i) {
+  const std::uint64_t bits = static_cast<std::uint64_t>(i & 0x07);
+  const int shift = (i >> 3) - 1;
+  return shift == -1 ? bits : (bits | 0x08) << shift;
+}
+constexpr int kFreeLengths = 24;  // 255 - int4_of(INT32_MAX)
+int length_byte(std::uint64_t length) {
+  return length < kFreeLengths ? static_cast<int>(length) : kFreeLengths + int4_of(length - kFreeLengths);
+}
+double length_of_byte(int b) {
+  return static_cast<double>(b < kFreeLengths ? static_cast<std::uint64_t>(b)
+                                              : kFreeLengths + long_of_int4(b - kFreeLengths));
 }
 
 std::string id_term(const std::string& id) {
@@ -134,6 +163,50 @@ EmbeddedIndex::EmbeddedIndex(std::string name, std::string path)
     : name_(std::move(name)), path_(std::move(path)), db_(path_, Xapian::DB_CREATE_OR_OPEN) {
   const std::string top = db_.get_value_upper_bound(kSeqSlot);
   if (!top.empty()) next_seq_ = static_cast<std::uint64_t>(Xapian::sortable_unserialise(top)) + 1;
+  std::istringstream stats(db_.get_metadata(kFieldStatsKey));
+  if (!(stats >> stats_[0].docs >> stats_[0].length >> stats_[1].docs >> stats_[1].length)) {
+    stats_ = {};
+    if (db_.get_doccount() > 0) rebuild_field_stats();
+  }
+}
+
+void EmbeddedIndex::rebuild_field_stats() {
+  std::vector<Xapian::docid> ids;
+  for (auto p = db_.postlist_begin(""); p != db_.postlist_end(""); ++p) ids.push_back(*p);
+  for (const Xapian::docid id : ids) {
+    Xapian::Document d = db_.get_document(id);
+    Json doc;
+    if (!parse_json(d.get_data(), doc)) doc = Json::object();
+    const char* fields[2] = {"title", "description"};
+    for (int f = 0; f < 2; ++f) {
+      const double n = static_cast<double>(terms_of(text_field(doc, fields[f])).size());
+      d.add_value(kLengthSlot[f], Xapian::sortable_serialise(n));
+      stats_[f].docs += n > 0 ? 1 : 0;
+      stats_[f].length += n;
+    }
+    db_.replace_document(id, d);
+  }
+  dirty_ = true;
+  commit_stats_and_data();
+}
+
+void EmbeddedIndex::forget_lengths(Xapian::docid docid) {
+  const Xapian::Document old = db_.get_document(docid);
+  for (int f = 0; f < 2; ++f) {
+    const std::string v = old.get_value(kLengthSlot[f]);
+    const double n = v.empty() ? 0 : Xapian::sortable_unserialise(v);
+    stats_[f].docs -= n > 0 ? 1 : 0;
+    stats_[f].length -= n;
+  }
+}
+
+void EmbeddedIndex::commit_stats_and_data() {
+  std::ostringstream stats;
+  stats.precision(17);
+  stats << stats_[0].docs << ' ' << stats_[0].length << ' ' << stats_[1].docs << ' ' << stats_[1].length;
+  db_.set_metadata(kFieldStatsKey, stats.str());
+  db_.commit();  // fsyncs (no DB_NO_SYNC): what returns here survives kill -9 and power loss
+  dirty_ = false;
 }
 
 std::optional<Json> EmbeddedIndex::load(const std::string& id) const {
@@ -149,9 +222,17 @@ void EmbeddedIndex::store(const std::string& id, const Json& doc) {
   Xapian::Document d;
   d.set_data(dump(doc));
   d.add_boolean_term(id_term(id));
-  for (const std::string& w : terms_of(text_field(doc, "title"))) d.add_term(term(kTitlePrefix, w));
-  for (const std::string& w : terms_of(text_field(doc, "description")))
-    d.add_term(term(kDescriptionPrefix, w));
+  const char* fields[2] = {"title", "description"};
+  const char* prefixes[2] = {kTitlePrefix, kDescriptionPrefix};
+  for (int f = 0; f < 2; ++f) {
+    const std::vector<std::string> words = terms_of(text_field(doc, fields[f]));
+    for (const std::string& w : words) d.add_term(term(prefixes[f], w));
+    d.add_value(kLengthSlot[f], Xapian::sortable_serialise(static_cast<double>(words.size())));
+    stats_[f].docs += words.empty() ? 0 : 1;
+    stats_[f].length += static_cast<double>(words.size());
+  }
+  const std::string t = id_term(id);
+  if (Xapian::PostingIterator p = db_.postlist_begin(t); p != db_.postlist_end(t)) forget_lengths(*p);
   if (auto v = doc.find("visits"); v != doc.end() && v->is_number())
     d.add_value(kVisitsSlot, Xapian::sortable_serialise(v->get<double>()));
   d.add_value(kSeqSlot, Xapian::sortable_serialise(static_cast<double>(next_seq_++)));
@@ -210,8 +291,11 @@ IndexResult EmbeddedIndex::upsert(const std::string& id, const Json& doc) {
 IndexResult EmbeddedIndex::remove(const std::string& id) {
   return xapian_call(name_, [&] {
     std::lock_guard lock(mu_);
-    if (!db_.term_exists(id_term(id))) return IndexResult::Noop;
-    db_.delete_document(id_term(id));
+    const std::string t = id_term(id);
+    Xapian::PostingIterator p = db_.postlist_begin(t);
+    if (p == db_.postlist_end(t)) return IndexResult::Noop;
+    forget_lengths(*p);
+    db_.delete_document(t);
     dirty_ = true;
     return IndexResult::Deleted;
   });
@@ -244,9 +328,7 @@ IndexResult EmbeddedIndex::increment(const std::string& id, const std::string& f
 void EmbeddedIndex::commit() {
   return xapian_call(name_, [&] {
     std::lock_guard lock(mu_);
-    if (!dirty_) return;
-    db_.commit();  // fsyncs (no DB_NO_SYNC): what returns here survives kill -9 and power loss
-    dirty_ = false;
+    if (dirty_) commit_stats_and_data();
   });
 }
 
@@ -264,58 +346,101 @@ std::uint64_t EmbeddedIndex::count() const {
   });
 }
 
+std::vector<std::pair<double, Xapian::docid>> EmbeddedIndex::bm25(
+    const std::vector<std::string>& words) const {
+  // Per document, per word and field: Lucene's term score, in float as Lucene computes it.
+  const std::size_t n = words.size();
+  std::unordered_map<Xapian::docid, std::vector<float>> parts;
+  const char* prefixes[2] = {kTitlePrefix, kDescriptionPrefix};
+  // Elasticsearch's and OpenSearch's BM25 is Lucene's LegacyBM25Similarity: the boost times k1 + 1.
+  const float boosts[2] = {static_cast<float>(kTitleBoost) * (kK1 + 1), kK1 + 1};
+  for (int f = 0; f < 2; ++f) {
+    const FieldStats& st = stats_[f];
+    if (st.docs <= 0) continue;
+    const float avgdl = static_cast<float>(st.length / st.docs);
+    std::array<float, 256> norm_inverse{};
+    for (int i = 0; i < 256; ++i)
+      norm_inverse[i] = 1.0f / (kK1 * ((1 - kB) + kB * static_cast<float>(length_of_byte(i)) / avgdl));
+    for (std::size_t w = 0; w < n; ++w) {
+      const std::string t = term(prefixes[f], words[w]);
+      const double df = db_.get_termfreq(t);
+      if (df == 0) continue;
+      const float weight = boosts[f] * static_cast<float>(std::log(1 + (st.docs - df + 0.5) / (df + 0.5)));
+      Xapian::ValueIterator len = db_.valuestream_begin(kLengthSlot[f]);
+      const Xapian::ValueIterator len_end = db_.valuestream_end(kLengthSlot[f]);
+      for (Xapian::PostingIterator p = db_.postlist_begin(t); p != db_.postlist_end(t); ++p) {
+        std::uint64_t length = 0;
+        if (len != len_end) len.skip_to(*p);
+        if (len != len_end && len.get_docid() == *p)
+          length = static_cast<std::uint64_t>(Xapian::sortable_unserialise(*len));
+        const float freq = static_cast<float>(p.get_wdf());
+        std::vector<float>& v = parts[*p];
+        if (v.empty()) v.assign(2 * n, 0.0f);
+        v[2 * w + static_cast<std::size_t>(f)] =
+            weight - weight / (1.0f + freq * norm_inverse[static_cast<std::size_t>(length_byte(length))]);
+      }
+    }
+  }
+  std::vector<std::pair<double, Xapian::docid>> out;
+  out.reserve(parts.size());
+  for (const auto& [docid, v] : parts) {
+    // Each word: a dis_max with tie_breaker 1 over the fields (simple_query_string's most_fields);
+    // the words: a bool of should clauses, summed in double.
+    double sum = 0;
+    for (std::size_t w = 0; w < n; ++w) {
+      const float hi = std::max(v[2 * w], v[2 * w + 1]);
+      const float lo = std::min(v[2 * w], v[2 * w + 1]);
+      sum += static_cast<float>(hi + static_cast<double>(lo));
+    }
+    out.emplace_back(static_cast<float>(sum), docid);
+  }
+  return out;
+}
+
 SearchResult EmbeddedIndex::search(const SearchRequest& request) const {
   return xapian_call(name_, [&] {
     const std::vector<std::string> words = terms_of(request.text);
-    Xapian::Query query = Xapian::Query::MatchAll;
-    if (!words.empty()) {
-      std::vector<Xapian::Query> parts;
-      for (const std::string& w : words) {
-        parts.emplace_back(
-            Xapian::Query::OP_OR,
-            Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(term(kTitlePrefix, w)), kTitleBoost),
-            Xapian::Query(term(kDescriptionPrefix, w)));
-      }
-      query = Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end());
-    }
     const std::size_t from = std::min(request.from, kMaxResultWindow);
     const std::size_t size = std::min(request.size, kMaxResultWindow - from);
 
     std::lock_guard lock(mu_);
-    Xapian::Enquire enquire(db_);
-    enquire.set_query(query);
-    enquire.set_weighting_scheme(Xapian::BM25Weight(1.2, 0, 1, 0.75, 0.5));  // Lucene's k1 and b
-    const Xapian::doccount all = db_.get_doccount();
-    SearchResult result;
-    // (score, document) of the page, in order.
-    std::vector<std::pair<double, Xapian::Document>> page;
-    if (request.sort == SearchSort::Hot) {
-      // relevance × log10(1 + visits), as ES function_score with field_value_factor `log1p` (common log).
-      Xapian::MSet mset = enquire.get_mset(0, all, all);
-      result.total = mset.get_matches_estimated();
-      std::vector<std::tuple<double, Xapian::docid, Xapian::Document>> scored;
-      scored.reserve(mset.size());
-      for (auto it = mset.begin(); it != mset.end(); ++it) {
-        Xapian::Document d = it.get_document();
-        const std::string v = d.get_value(kVisitsSlot);
-        const double visits = v.empty() ? request.visits_missing : Xapian::sortable_unserialise(v);
-        const double relevance = words.empty() ? 1.0 : it.get_weight();
-        scored.emplace_back(relevance * std::log10(1.0 + std::max(visits, 0.0)), *it, std::move(d));
-      }
-      std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
-        return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) > std::get<0>(b)
-                                                : std::get<1>(a) < std::get<1>(b);
-      });
-      for (std::size_t i = from; i < scored.size() && i < from + size; ++i)
-        page.emplace_back(std::get<0>(scored[i]), std::move(std::get<2>(scored[i])));
+    // (score, docid) of every match: BM25 of the words, or 1 for every document when there are
+    // none (ES match_all).
+    std::vector<std::pair<double, Xapian::docid>> scored;
+    if (words.empty()) {
+      scored.reserve(db_.get_doccount());
+      for (auto p = db_.postlist_begin(""); p != db_.postlist_end(""); ++p) scored.emplace_back(1.0, *p);
     } else {
-      if (request.sort == SearchSort::Newest) enquire.set_sort_by_value_then_relevance(kSeqSlot, true);
-      Xapian::MSet mset =
-          enquire.get_mset(static_cast<Xapian::doccount>(from), static_cast<Xapian::doccount>(size), all);
-      result.total = mset.get_matches_estimated();
-      for (auto it = mset.begin(); it != mset.end(); ++it)
-        page.emplace_back(words.empty() ? 1.0 : it.get_weight(), it.get_document());
+      scored = bm25(words);
     }
+    // (score, docid, key): the key orders hits (the score, or the order of writes for `newest`).
+    std::vector<std::tuple<double, Xapian::docid, double>> ranked;
+    ranked.reserve(scored.size());
+    for (auto& [score, docid] : scored) {
+      double key = score;
+      if (request.sort == SearchSort::Hot) {
+        // relevance × log10(1 + visits), as ES function_score with field_value_factor `log1p`.
+        const std::string v = db_.get_document(docid).get_value(kVisitsSlot);
+        const double visits = v.empty() ? request.visits_missing : Xapian::sortable_unserialise(v);
+        score = key = static_cast<float>(score * std::log10(1.0 + std::max(visits, 0.0)));
+      } else if (request.sort == SearchSort::Newest) {
+        key = Xapian::sortable_unserialise(db_.get_document(docid).get_value(kSeqSlot));
+      }
+      ranked.emplace_back(score, docid, key);
+    }
+    const std::size_t end = std::min(ranked.size(), from + size);
+    const auto better = [](const auto& a, const auto& b) {
+      return std::get<2>(a) != std::get<2>(b) ? std::get<2>(a) > std::get<2>(b)
+                                              : std::get<1>(a) < std::get<1>(b);
+    };
+    if (from < end)
+      std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(end), ranked.end(),
+                        better);
+    SearchResult result;
+    result.total = ranked.size();
+    std::vector<std::pair<double, Xapian::Document>> page;
+    for (std::size_t i = from; i < end; ++i)
+      page.emplace_back(std::get<0>(ranked[i]), db_.get_document(std::get<1>(ranked[i])));
     for (auto& [score, d] : page) {
       SearchHit hit;
       hit.id = d.get_value(kIdSlot);

@@ -2,11 +2,14 @@
 // The embedded search index of `hosts: embedded`: one Xapian database per
 // index name under <data_dir>/search-index/, opened once per process and
 // shared by every plugin that names it, locked against other processes.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <xapian.h>
 
@@ -22,6 +25,10 @@ std::string embedded_index_path(const std::string& data_dir, const std::string& 
  * A Xapian-backed SearchIndex. Documents are stored whole (their JSON) with the id
  * as a unique term; `title` (terms prefixed `S`) and `description` (`XD`) are
  * analyzed as text_analysis.hpp says; `visits` is a value for the `hot` ranking.
+ * Text queries are scored as Lucene's BM25 scores them (k1 = 1.2, b = 0.75, one length and one
+ * set of statistics per field, the length rounded as Lucene stores it), so the ranking is the
+ * one an Elasticsearch or OpenSearch node gives with the same analysis: Xapian's own BM25 keeps
+ * one length for the whole document and another idf. Xapian finds the postings.
  * One mutex serializes every call (Xapian's objects are not thread-safe).
  */
 class EmbeddedIndex : public SearchIndex {
@@ -61,12 +68,28 @@ class EmbeddedIndex : public SearchIndex {
   std::optional<Json> load(const std::string& id) const;
   /** Writes @p doc as document @p id (lock held). */
   void store(const std::string& id, const Json& doc);
+  /** Takes document @p docid's field lengths out of the field statistics (lock held). */
+  void forget_lengths(Xapian::docid docid);
+  /** (score, docid) of every document matching @p words, as Lucene's BM25 scores it (lock held). */
+  std::vector<std::pair<double, Xapian::docid>> bm25(const std::vector<std::string>& words) const;
+  /** Gives every document its field lengths and sums them, for an index made before they were kept. */
+  void rebuild_field_stats();
+  /** Writes the field statistics into the metadata and commits (lock held). */
+  void commit_stats_and_data();
+
+  /** Per field (title, description): documents with a word in it, and words in it in total (Lucene's
+   * docCount and sumTotalTermFreq). Kept in the index's metadata with each commit. */
+  struct FieldStats {
+    double docs = 0;
+    double length = 0;
+  };
 
   const std::string name_;
   const std::string path_;
   mutable std::mutex mu_;
   mutable Xapian::WritableDatabase db_;
   std::uint64_t next_seq_ = 0;  ///< order of writes, for `newest`
+  std::array<FieldStats, 2> stats_{};
   bool dirty_ = false;
 };
 

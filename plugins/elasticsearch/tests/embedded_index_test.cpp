@@ -2,6 +2,7 @@
 // durability across reopening, the lock, and BM25 / hot searches with highlights and paging.
 #include "embedded_index.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <random>
 
@@ -186,4 +187,70 @@ TEST_F(EmbeddedIndexTest, PagesCountsAndTheResultWindow) {
   const auto newest = idx->search(SearchRequest{.text = "", .sort = SearchSort::Newest, .size = 2});
   EXPECT_EQ(newest.total, 25u);
   EXPECT_EQ(ids(newest), (std::vector<std::string>{"24", "23"}));
+}
+
+namespace {
+
+/** (id, score) of the hits of @p text. */
+std::vector<std::pair<std::string, double>> scores(es::EmbeddedIndex& idx, const std::string& text) {
+  SearchRequest r;
+  r.text = text;
+  r.size = 100;
+  std::vector<std::pair<std::string, double>> out;
+  for (const auto& h : idx.search(r).hits) out.emplace_back(h.id, h.score);
+  return out;
+}
+
+}  // namespace
+
+TEST_F(EmbeddedIndexTest, Bm25IsLuceneWithOneLengthPerField) {
+  auto idx = open();
+  // A long description does not dilute a title match (Lucene keeps one length per field).
+  idx->index("short", Json{{"title", "road bike"}, {"description", "a bike"}});
+  idx->index("long", Json{{"title", "road bike"},
+                          {"description",
+                           "a bike with new tires, new brake pads, lights, a lock, a bell, "
+                           "fenders and a rack; tuned up last month at the shop downtown"}});
+  idx->index("other", Json{{"title", "sofa"}, {"description", "gray fabric"}});
+  const auto s = scores(*idx, "road");
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_FLOAT_EQ(s[0].second, s[1].second);
+  // Lucene's legacy BM25 (k1 = 1.2, b = 0.75, idf = ln(1 + (N - n + 0.5) / (n + 0.5)), times k1 + 1),
+  // the title boost 2: "road" in 2 of 3 titles of 2 words each (average length 5/3).
+  const double idf = std::log(1 + (3 - 2 + 0.5) / (2 + 0.5));
+  const double norm = 1.2 * (0.25 + 0.75 * 2 / (5.0 / 3));
+  EXPECT_NEAR(s[0].second, 2 * 2.2 * idf * 1 / (1 + norm), 1e-5);
+}
+
+TEST_F(EmbeddedIndexTest, FieldStatisticsFollowEveryWriteAndSurviveReopening) {
+  const auto a_dir = dir_ / "a";
+  {
+    auto a = es::EmbeddedIndex::acquire(log_, a_dir.string(), "listings");
+    a->index("1", Json{{"title", "old title words"}, {"description", "gone soon"}});
+    a->index("1", Json{{"title", "trek bike"}, {"description", "a hybrid bike for the city"}});
+    a->index("2", Json{{"title", "sofa"}});
+    a->upsert("2", Json{{"description", "a gray sofa bed"}});
+    a->index("3", Json{{"title", "deleted bike listing"}, {"description", "bike bike"}});
+    a->remove("3");
+    a->increment("4", "visits", 3, std::nullopt);  // no text at all
+    a->commit();
+  }
+  // The same documents written once each.
+  auto b = open("fresh");
+  b->index("1", Json{{"title", "trek bike"}, {"description", "a hybrid bike for the city"}});
+  b->index("2", Json{{"title", "sofa"}, {"description", "a gray sofa bed"}});
+  b->index("4", Json{{"visits", 3}});
+  auto a = es::EmbeddedIndex::acquire(log_, a_dir.string(), "listings");  // reopened
+  for (const char* q : {"bike", "sofa", "a gray city", "trek sofa bed"})
+    EXPECT_EQ(scores(*a, q), scores(*b, q)) << q;
+  // An index made before the statistics were kept (no metadata) gets them when opened.
+  const std::string path = a->path();
+  a.reset();
+  {
+    Xapian::WritableDatabase db(path);
+    db.set_metadata("sluice.field_stats", "");
+    db.commit();
+  }
+  a = es::EmbeddedIndex::acquire(log_, a_dir.string(), "listings");
+  for (const char* q : {"bike", "sofa", "a gray city"}) EXPECT_EQ(scores(*a, q), scores(*b, q)) << q;
 }
