@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """The search page in a real browser: Debian's Chromium, headless, driven by Selenium through
-chromium-driver, against a real daemon (embedded index; the page's views counted by the aggregate
-transform into `visits` of the same index, so searching, opening and "hot" are one loop).
+chromium-driver, against a real daemon, on each backend: the embedded index, then a real OpenSearch
+2.19 node (the page's views counted by the aggregate transform into `visits` of the same index, so
+searching, opening and "hot" are one loop).
 
 A user opens the home page, types "macbook air" into the header's search box and submits; the
 results show the seed's listing first with its words highlighted (a screenshot of the results page
-is kept in <build>/test-artifacts/); they open it; after they open another listing three times and
+is kept in <build>/test-artifacts/srp-results-<backend>.png); they open it; after they open another listing three times and
 the aggregator's window closes, `sort=hot` puts that one first; a listing titled
 `<script>alert(1)</script><img src=x onerror=alert(1)>` shows as text and no dialog opens.
 Registered as ctest `browser.srp` (label `browser`), in the normal suite only.
@@ -52,34 +53,48 @@ def no_dialog(driver):
 
 
 def main(env):
+    check_in_browser(env, "embedded", "embedded", "")
+    from opensearch_node import OpenSearchNode
+    with OpenSearchNode() as node:
+        node.create_index("listing_index", shards=1, mappings={"properties": {
+            "id": {"type": "keyword"}, "title": {"type": "text"}, "description": {"type": "text"},
+            "visits": {"type": "long"}}})
+        check_in_browser(env, "opensearch", node.url, ", refresh: wait_for")
+
+
+def check_in_browser(env, backend, hosts, sink_options):
+    """The whole story on one backend: the sinks write to @hosts (with @sink_options, YAML flow-map
+    entries), the page searches it."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = free_port()
+    print("--- %s" % backend, flush=True)
     stdin = env.write("listings.jsonl", "".join(json.dumps(x) + "\n" for x in LISTINGS))
     pipeline = env.write("browser.yaml", """
 pipelines:
   listings:
     source: {type: stdin, format: ndjson}
     sinks:
-      - {type: elasticsearch, hosts: embedded, index: listing_index, id: "{id}", action: upsert}
+      - {type: elasticsearch, hosts: "%s", index: listing_index, id: "{id}", action: upsert%s}
   search-page:
-    source: {type: srp, listen: "127.0.0.1:%d", hosts: embedded, index: listing_index}
+    source: {type: srp, listen: "127.0.0.1:%d", hosts: "%s", index: listing_index}
     transforms:
       - {type: aggregate, group_by: [item_id], aggregates: {views: count}, window: 1s}
     sinks:
       - type: elasticsearch
-        hosts: embedded
+        hosts: "%s"
+        refresh: "%s"
         index: listing_index
         id: "{item_id}"
         action: increment
         increment: {field: visits, by: views}
-""" % port)
+""" % (hosts, sink_options, port, hosts, hosts, "false" if hosts == "embedded" else "wait_for"))
     artifacts = os.path.join(env.build_dir, "test-artifacts")
     os.makedirs(artifacts, exist_ok=True)
-    with Sluice(env, [pipeline], stdin_path=stdin, name="browser") as daemon:
+    with Sluice(env, [pipeline], stdin_path=stdin, name="browser-" + backend) as daemon:
         wait_until(lambda: daemon.check_alive() or _total(port) == len(LISTINGS), 60, "the listings searchable")
         driver = browser()
         try:
@@ -93,7 +108,7 @@ pipelines:
             marks = [e.text for e in first.find_elements(By.CSS_SELECTOR, "em")]
             check("Macbook" in marks and "Air" in marks, "the first result highlights the words: %s" % marks)
             check("This is a used" in first.text, "the seed's listing is first: %s" % first.text)
-            driver.save_screenshot(os.path.join(artifacts, "srp-results.png"))
+            driver.save_screenshot(os.path.join(artifacts, "srp-results-%s.png" % backend))
             no_dialog(driver)
 
             first.find_element(By.CSS_SELECTOR, "h2 a").click()
