@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <random>
 
 #include "assets.hpp"
@@ -298,6 +299,36 @@ struct Service : std::enable_shared_from_this<Service> {
     return index->search(r);
   }
 
+  /**
+   * The home page, from listings at most kHomeTtl old: every visit of the home page would
+   * otherwise run a `hot` ranking of the whole index, the costliest search there is.
+   */
+  Answer home_page() {
+    {
+      std::lock_guard lock(home_mu);
+      if (home_cached && Clock::now() - home_at < kHomeTtl) return *home_cached;
+    }
+    SearchParams p;
+    p.size = std::max<std::size_t>(settings.home_listings, 1);
+    p.sort = SearchSort::Newest;
+    SearchResult newest = search(p);
+    p.sort = SearchSort::Hot;
+    SearchResult hottest = search(p);
+    if (settings.home_listings == 0) {
+      newest.hits.clear();
+      hottest.hits.clear();
+    }
+    Answer a = pages.home(newest, hottest, index->count());
+    std::lock_guard lock(home_mu);
+    home_cached = a;
+    home_at = Clock::now();
+    return a;
+  }
+  static constexpr std::chrono::milliseconds kHomeTtl{1000};
+  std::mutex home_mu;
+  std::optional<Answer> home_cached;  ///< guarded by home_mu
+  Clock::time_point home_at;
+
   void handle(Route route, Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& res,
               const PathParams& params);
 };
@@ -311,19 +342,7 @@ void Service::handle(Route route, Poco::Net::HTTPServerRequest& req, Poco::Net::
   switch (route) {
     case Route::Home:
       visitor(req, res);
-      return dispatch(res, false, gz, [self] {
-        SearchParams p;
-        p.size = std::max<std::size_t>(self->settings.home_listings, 1);
-        p.sort = SearchSort::Newest;
-        SearchResult newest = self->search(p);
-        p.sort = SearchSort::Hot;
-        SearchResult hottest = self->search(p);
-        if (self->settings.home_listings == 0) {
-          newest.hits.clear();
-          hottest.hits.clear();
-        }
-        return self->pages.home(newest, hottest, self->index->count());
-      });
+      return dispatch(res, false, gz, [self] { return self->home_page(); });
     case Route::Search:
     case Route::ApiSearch: {
       if (!api) visitor(req, res);
