@@ -13,19 +13,22 @@ import json
 import os
 import subprocess
 
-# The analysis of the embedded index (text_analysis.hpp) on a server: the standard tokenizer,
-# lowercase, asciifolding, for title and description; visits a number.
-LISTING_SETTINGS = {"analysis": {"analyzer": {"listing_text": {
-    "type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}}}}
-LISTING_MAPPINGS = {"properties": {
-    "id": {"type": "keyword"},
-    "title": {"type": "text", "analyzer": "listing_text"},
-    "description": {"type": "text", "analyzer": "listing_text"},
-    "visits": {"type": "long"},
-    "sluice_applied": {"type": "object", "enabled": False}}}
+import yaml
 
-SAMPLE_LISTINGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pipelines", "data",
-                               "sample-listings.jsonl")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _listing_index():
+    """The index settings (analysis) and mappings of pipelines/listings.yaml's create_index: on a
+    server, the analysis of the embedded index (text_analysis.hpp): the standard tokenizer,
+    lowercase, asciifolding, for title and description; visits a number."""
+    with open(os.path.join(HERE, "..", "..", "pipelines", "listings.yaml")) as f:
+        create_index = yaml.safe_load(f)["pipelines"]["listings"]["sinks"][0]["create_index"]
+    return {"analysis": create_index["settings"]["analysis"]}, create_index["mappings"]
+
+
+LISTING_SETTINGS, LISTING_MAPPINGS = _listing_index()
+SAMPLE_LISTINGS = os.path.join(HERE, "..", "..", "pipelines", "data", "sample-listings.jsonl")
 
 
 class ToolError(RuntimeError):

@@ -2,8 +2,9 @@
 """Issue 12: the embedded index ranks like a real OpenSearch 2.19 node.
 
 The shipped corpus (pipelines/data/sample-listings.jsonl, 400 listings) goes into the embedded
-index and into the node (mapping: standard tokenizer + lowercase + asciifolding for title and
-description, the analysis of text_analysis.hpp), both through the SDK's SearchIndex (the
+index and into the node (with the settings and mappings of pipelines/listings.yaml's create_index:
+standard tokenizer + lowercase + asciifolding for title and description, the analysis of
+text_analysis.hpp), both through the SDK's SearchIndex (the
 embedded index, and EsSearchIndex with the seed's query shapes). The seed's query and 50 more run
 `relevant` and `hot` (missing 0.1, as in the seed) on both. Asserted: the same first hit for every
 query (or one tied with it on the node's score), top-10 sets overlapping >= 80 % on average, and
