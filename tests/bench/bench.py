@@ -547,8 +547,15 @@ def report_a1(res):
     a1_bench.report_a1(res)
 
 
+def bench_x1(args):
+    """X1: listings -> the sink -> embedded index vs an OpenSearch node (docs/s, CPU, RSS, disk); queries/s, p99"""
+    import x1_bench
+    return x1_bench.bench_x1(args)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
-           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1, "a1": bench_a1}
+           "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1, "a1": bench_a1,
+           "x1": bench_x1}
 REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
            "e0": report_e0, "e1": report_e1, "a1": report_a1}
 
@@ -567,6 +574,9 @@ def main():
     ap.add_argument("--es-concurrency", type=int, default=2, help="bulk requests in flight in E0 and E1")
     ap.add_argument("--a-events", type=int, default=10_000_000, help="page views for A1")
     ap.add_argument("--a-items", type=int, default=50_000, help="distinct items for A1")
+    ap.add_argument("--x1-listings", type=int, default=100_000, help="listings for X1")
+    ap.add_argument("--x1-queries", type=int, default=10_000, help="queries per index for X1")
+    ap.add_argument("--x1-heap", default="512m", help="the OpenSearch node's heap for X1")
     ap.add_argument("names", nargs="*", default=["b1", "startup"])
     args = ap.parse_args()
     for name in args.names:

@@ -67,6 +67,9 @@ class SearchTool:
         return answer
 
     def search(self, text, sort="relevance", **options):
+        """The answer's total and hits (its took_us, the call's duration, left out)."""
         op = {"op": "search", "text": text, "sort": sort}
         op.update(options)
-        return self.call(op)
+        answer = self.call(op)
+        answer.pop("took_us", None)
+        return answer

@@ -9,8 +9,9 @@
 //   sequence}}
 //   {"op": "commit"}, {"op": "get", "id": I} → {"doc": D|null}, {"op": "count"} → {"count": N}
 //   {"op": "search", "text": T, "sort": "relevance"|"hot"|"newest", "from", "size", "missing", "pre", "post"}
-//       → {"total": N, "hits": [{"id", "score", "title", "snippet", "source"}]}
+//       → {"total": N, "hits": [{"id", "score", "title", "snippet", "source"}], "took_us": µs of the call}
 // A call that throws answers {"error": "<what>"}.
+#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -102,7 +103,9 @@ Json perform(sluice::SearchIndex& index, const Json& call) {
     r.visits_missing = call.value("missing", 0.0);
     r.pre_tag = call.value("pre", std::string("<em>"));
     r.post_tag = call.value("post", std::string("</em>"));
+    const auto started = std::chrono::steady_clock::now();
     const sluice::SearchResult result = index.search(r);
+    const auto took = std::chrono::steady_clock::now() - started;
     Json hits = Json::array();
     for (const sluice::SearchHit& h : result.hits)
       hits.push_back({{"id", h.id},
@@ -110,7 +113,9 @@ Json perform(sluice::SearchIndex& index, const Json& call) {
                       {"title", h.title_highlight},
                       {"snippet", h.snippet_highlight},
                       {"source", h.source}});
-    return {{"total", result.total}, {"hits", hits}};
+    return {{"total", result.total},
+            {"hits", hits},
+            {"took_us", std::chrono::duration_cast<std::chrono::microseconds>(took).count()}};
   }
   throw std::invalid_argument("unknown op " + op);
 }
