@@ -348,51 +348,71 @@ std::uint64_t EmbeddedIndex::count() const {
 
 std::vector<std::pair<double, Xapian::docid>> EmbeddedIndex::bm25(
     const std::vector<std::string>& words) const {
-  // Per document, per word and field: Lucene's term score, in float as Lucene computes it.
-  const std::size_t n = words.size();
-  std::unordered_map<Xapian::docid, std::vector<float>> parts;
+  // Dense per-document arrays (docids are small integers): a word's term score in each field, in
+  // float as Lucene computes it, and the sum over the words.
+  const std::size_t last = db_.get_lastdocid() + 1;
+  std::vector<double> total(last, 0.0);
+  std::vector<char> matched(last, 0);
+  std::vector<Xapian::docid> docs;  // every match, in the order found
+  std::array<std::vector<float>, 2> part{std::vector<float>(last, 0.0f), std::vector<float>(last, 0.0f)};
+  std::vector<Xapian::docid> touched;  // the documents of this word
   const char* prefixes[2] = {kTitlePrefix, kDescriptionPrefix};
   // Elasticsearch's and OpenSearch's BM25 is Lucene's LegacyBM25Similarity: the boost times k1 + 1.
   const float boosts[2] = {static_cast<float>(kTitleBoost) * (kK1 + 1), kK1 + 1};
+  std::array<std::array<float, 256>, 2> norm_inverse{};
   for (int f = 0; f < 2; ++f) {
-    const FieldStats& st = stats_[f];
-    if (st.docs <= 0) continue;
-    const float avgdl = static_cast<float>(st.length / st.docs);
-    std::array<float, 256> norm_inverse{};
+    const float avgdl = stats_[f].docs > 0 ? static_cast<float>(stats_[f].length / stats_[f].docs) : 1.0f;
     for (int i = 0; i < 256; ++i)
-      norm_inverse[i] = 1.0f / (kK1 * ((1 - kB) + kB * static_cast<float>(length_of_byte(i)) / avgdl));
-    for (std::size_t w = 0; w < n; ++w) {
-      const std::string t = term(prefixes[f], words[w]);
-      const double df = db_.get_termfreq(t);
+      norm_inverse[f][i] = 1.0f / (kK1 * ((1 - kB) + kB * static_cast<float>(length_of_byte(i)) / avgdl));
+  }
+  for (const std::string& word : words) {
+    touched.clear();
+    for (int f = 0; f < 2; ++f) {
+      const FieldStats& st = stats_[f];
+      const std::string t = term(prefixes[f], word);
+      const double df = st.docs > 0 ? db_.get_termfreq(t) : 0;
       if (df == 0) continue;
       const float weight = boosts[f] * static_cast<float>(std::log(1 + (st.docs - df + 0.5) / (df + 0.5)));
       Xapian::ValueIterator len = db_.valuestream_begin(kLengthSlot[f]);
       const Xapian::ValueIterator len_end = db_.valuestream_end(kLengthSlot[f]);
       for (Xapian::PostingIterator p = db_.postlist_begin(t); p != db_.postlist_end(t); ++p) {
+        const Xapian::docid d = *p;
         std::uint64_t length = 0;
-        if (len != len_end) len.skip_to(*p);
-        if (len != len_end && len.get_docid() == *p)
+        if (len != len_end) len.skip_to(d);
+        if (len != len_end && len.get_docid() == d)
           length = static_cast<std::uint64_t>(Xapian::sortable_unserialise(*len));
         const float freq = static_cast<float>(p.get_wdf());
-        std::vector<float>& v = parts[*p];
-        if (v.empty()) v.assign(2 * n, 0.0f);
-        v[2 * w + static_cast<std::size_t>(f)] =
-            weight - weight / (1.0f + freq * norm_inverse[static_cast<std::size_t>(length_byte(length))]);
+        if (part[0][d] == 0 && part[1][d] == 0) touched.push_back(d);
+        part[static_cast<std::size_t>(f)][d] =
+            weight - weight / (1.0f + freq * norm_inverse[f][static_cast<std::size_t>(length_byte(length))]);
+      }
+    }
+    // The word: a dis_max with tie_breaker 1 over the fields (simple_query_string's most_fields),
+    // a float; the words: a bool of should clauses, summed in double.
+    for (const Xapian::docid d : touched) {
+      total[d] += static_cast<float>(static_cast<double>(part[0][d]) + part[1][d]);
+      part[0][d] = part[1][d] = 0;
+      if (!matched[d]) {
+        matched[d] = 1;
+        docs.push_back(d);
       }
     }
   }
   std::vector<std::pair<double, Xapian::docid>> out;
-  out.reserve(parts.size());
-  for (const auto& [docid, v] : parts) {
-    // Each word: a dis_max with tie_breaker 1 over the fields (simple_query_string's most_fields);
-    // the words: a bool of should clauses, summed in double.
-    double sum = 0;
-    for (std::size_t w = 0; w < n; ++w) {
-      const float hi = std::max(v[2 * w], v[2 * w + 1]);
-      const float lo = std::min(v[2 * w], v[2 * w + 1]);
-      sum += static_cast<float>(hi + static_cast<double>(lo));
-    }
-    out.emplace_back(static_cast<float>(sum), docid);
+  out.reserve(docs.size());
+  for (const Xapian::docid d : docs) out.emplace_back(static_cast<float>(total[d]), d);
+  return out;
+}
+
+/** The number in value @p slot of each of @p docids (ascending), @p missing where there is none. */
+std::vector<double> EmbeddedIndex::values_of(const std::vector<Xapian::docid>& docids, Xapian::valueno slot,
+                                             double missing) const {
+  std::vector<double> out(docids.size(), missing);
+  Xapian::ValueIterator v = db_.valuestream_begin(slot);
+  const Xapian::ValueIterator end = db_.valuestream_end(slot);
+  for (std::size_t i = 0; i < docids.size() && v != end; ++i) {
+    v.skip_to(docids[i]);
+    if (v != end && v.get_docid() == docids[i]) out[i] = Xapian::sortable_unserialise(*v);
   }
   return out;
 }
@@ -414,20 +434,24 @@ SearchResult EmbeddedIndex::search(const SearchRequest& request) const {
       scored = bm25(words);
     }
     // (score, docid, key): the key orders hits (the score, or the order of writes for `newest`).
+    std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::vector<Xapian::docid> docids;
+    docids.reserve(scored.size());
+    for (const auto& s : scored) docids.push_back(s.second);
+    std::vector<double> keys;
+    if (request.sort == SearchSort::Hot) {
+      // relevance × log10(1 + visits), as ES function_score with field_value_factor `log1p`.
+      keys = values_of(docids, kVisitsSlot, request.visits_missing);
+      for (std::size_t i = 0; i < scored.size(); ++i)
+        keys[i] = scored[i].first =
+            static_cast<float>(scored[i].first * std::log10(1.0 + std::max(keys[i], 0.0)));
+    } else if (request.sort == SearchSort::Newest) {
+      keys = values_of(docids, kSeqSlot, 0);
+    }
     std::vector<std::tuple<double, Xapian::docid, double>> ranked;
     ranked.reserve(scored.size());
-    for (auto& [score, docid] : scored) {
-      double key = score;
-      if (request.sort == SearchSort::Hot) {
-        // relevance × log10(1 + visits), as ES function_score with field_value_factor `log1p`.
-        const std::string v = db_.get_document(docid).get_value(kVisitsSlot);
-        const double visits = v.empty() ? request.visits_missing : Xapian::sortable_unserialise(v);
-        score = key = static_cast<float>(score * std::log10(1.0 + std::max(visits, 0.0)));
-      } else if (request.sort == SearchSort::Newest) {
-        key = Xapian::sortable_unserialise(db_.get_document(docid).get_value(kSeqSlot));
-      }
-      ranked.emplace_back(score, docid, key);
-    }
+    for (std::size_t i = 0; i < scored.size(); ++i)
+      ranked.emplace_back(scored[i].first, scored[i].second, keys.empty() ? scored[i].first : keys[i]);
     const std::size_t end = std::min(ranked.size(), from + size);
     const auto better = [](const auto& a, const auto& b) {
       return std::get<2>(a) != std::get<2>(b) ? std::get<2>(a) > std::get<2>(b)

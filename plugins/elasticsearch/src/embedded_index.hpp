@@ -72,6 +72,9 @@ class EmbeddedIndex : public SearchIndex {
   void forget_lengths(Xapian::docid docid);
   /** (score, docid) of every document matching @p words, as Lucene's BM25 scores it (lock held). */
   std::vector<std::pair<double, Xapian::docid>> bm25(const std::vector<std::string>& words) const;
+  /** The number in value @p slot of each of @p docids (ascending), @p missing where there is none. */
+  std::vector<double> values_of(const std::vector<Xapian::docid>& docids, Xapian::valueno slot,
+                                double missing) const;
   /** Gives every document its field lengths and sums them, for an index made before they were kept. */
   void rebuild_field_stats();
   /** Writes the field statistics into the metadata and commits (lock held). */
