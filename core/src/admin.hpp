@@ -1,9 +1,10 @@
 #pragma once
-// The admin endpoint: /metrics, /health, /ready, /status on the shared HTTP servers.
+// The admin endpoint: /metrics, /health, /ready, /status and /tap on the shared HTTP servers.
 #include <chrono>
 #include <memory>
 #include <string>
 
+#include "admin_tap.hpp"
 #include "loader.hpp"
 #include "metrics_registry.hpp"
 #include "runtime/runtime.hpp"
@@ -28,8 +29,13 @@ class AdminEndpoint {
   std::string address() const;
 
  private:
+  TapSessions taps_;  // before registration_: the routes use it until they are removed
   std::unique_ptr<HttpRegistration> registration_;
 };
+
+/** Answers @p res whole: @p status, a body of @p type, never cached. */
+void admin_reply(Poco::Net::HTTPServerResponse& res, Poco::Net::HTTPResponse::HTTPStatus status,
+                 const std::string& type, const std::string& body);
 
 /** JSON list of loaded plugins (kind, name, library, description), as /status and `sluice plugins --json`
  * show it. */

@@ -46,6 +46,11 @@ constexpr const char* usage_text =
     "        watch a running daemon: per pipeline and component, events per second in,\n"
     "        out, failed and dead-lettered, queues, batch latency, Kafka lag (keys: q quit,\n"
     "        s sort, / filter); without a terminal, the same lines once a second\n"
+    "  tap PIPELINE[.COMPONENT] [--admin HOST:PORT] [--limit N] [--rate R] [--meta]\n"
+    "        print the events passing a component of a running daemon as JSON lines\n"
+    "        (what reaches the sinks when no component is named), sampled up to R per\n"
+    "        second (default 100) so the pipeline is never slowed; --meta adds metadata\n"
+    "        (credentials in headers redacted); ends after N events or on Ctrl-C\n"
     "  new-plugin NAME --kind source|transform|sink [--dir DIR]\n"
     "        write a plugin folder (code, README, test, CMakeLists) that builds against\n"
     "        an installed sluice (find_package(Sluice)); DIR defaults to ./NAME\n"
@@ -60,9 +65,12 @@ constexpr const char* usage_text =
     "      --format FORMAT    graph: dot or mermaid\n"
     "      --kind KIND        new-plugin: source, transform or sink\n"
     "      --dir DIR          new-plugin: the folder to write\n"
-    "      --admin HOST:PORT  top: the daemon's admin endpoint (default: SLUICE_ADMIN_LISTEN,\n"
+    "      --admin HOST:PORT  top, tap: the daemon's admin endpoint (default: SLUICE_ADMIN_LISTEN,\n"
     "                         else 127.0.0.1:9464)\n"
     "      --iterations N     top: stop after N refreshes\n"
+    "      --limit N          tap: stop after N events\n"
+    "      --rate R           tap: at most R events per second (default 100)\n"
+    "      --meta             tap: print each event's metadata too\n"
     "      --daemon           run in the background (working directory becomes /)\n"
     "      --pidfile FILE     write the process id to FILE\n"
     "      --umask MASK       set the daemon's umask\n"
@@ -97,6 +105,9 @@ class SluiceApp : public Poco::Util::ServerApplication {
     options.addOption(Option("dir", "", "folder").argument("DIR").repeatable(false));
     options.addOption(Option("admin", "", "admin endpoint").argument("HOST:PORT").repeatable(false));
     options.addOption(Option("iterations", "", "refreshes").argument("N").repeatable(false));
+    options.addOption(Option("limit", "", "events").argument("N").repeatable(false));
+    options.addOption(Option("rate", "", "events per second").argument("R").repeatable(false));
+    options.addOption(Option("meta", "", "metadata"));
     options.addOption(Option("help", "h", "usage"));
   }
 
@@ -123,6 +134,14 @@ class SluiceApp : public Poco::Util::ServerApplication {
       char* end = nullptr;
       opts_.iterations = std::strtol(value.c_str(), &end, 10);
       if (value.empty() || *end != '\0' || opts_.iterations <= 0) bad_iterations_ = true;
+    } else if (name == "limit") {
+      char* end = nullptr;
+      opts_.limit = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || opts_.limit <= 0) bad_limit_ = true;
+    } else if (name == "rate") {
+      opts_.rate = value;
+    } else if (name == "meta") {
+      opts_.meta = true;
     } else if (name == "help") {
       help_ = true;
       stopOptionsProcessing();
@@ -154,8 +173,17 @@ class SluiceApp : public Poco::Util::ServerApplication {
     if (format_given_ && opts_.command != "graph") return usage("--format applies to `sluice graph` only");
     if ((!opts_.kind.empty() || !opts_.dir.empty()) && opts_.command != "new-plugin")
       return usage("--kind and --dir apply to `sluice new-plugin` only");
-    if ((!opts_.admin.empty() || opts_.iterations != 0 || bad_iterations_) && opts_.command != "top")
-      return usage("--admin and --iterations apply to `sluice top` only");
+    if (!opts_.admin.empty() && opts_.command != "top" && opts_.command != "tap")
+      return usage("--admin applies to `sluice top` and `sluice tap` only");
+    if ((opts_.iterations != 0 || bad_iterations_) && opts_.command != "top")
+      return usage("--iterations applies to `sluice top` only");
+    if ((opts_.limit != 0 || bad_limit_ || !opts_.rate.empty() || opts_.meta) && opts_.command != "tap")
+      return usage("--limit, --rate and --meta apply to `sluice tap` only");
+    if (opts_.command == "tap") {
+      if (bad_limit_) return usage("--limit takes a positive number");
+      if (opts_.args.size() != 1) return usage("`sluice tap` takes one PIPELINE[.COMPONENT]");
+      return tap_command(opts_);
+    }
     if (opts_.command == "top") {
       if (bad_iterations_) return usage("--iterations takes a positive number");
       if (!opts_.args.empty()) return usage("`sluice top` takes no arguments");
@@ -197,6 +225,7 @@ class SluiceApp : public Poco::Util::ServerApplication {
   bool main_entered_ = false;
   bool help_ = false;
   bool format_given_ = false;
+  bool bad_limit_ = false;
   bool bad_iterations_ = false;
 };
 

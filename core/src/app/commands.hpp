@@ -29,8 +29,11 @@ struct CliOptions {
   std::string format = "dot";            ///< graph --format dot|mermaid
   std::string kind;                      ///< new-plugin --kind source|transform|sink
   std::string dir;                       ///< new-plugin --dir DIR (absolute)
-  std::string admin;                     ///< top --admin HOST:PORT
+  std::string admin;                     ///< top, tap --admin HOST:PORT
   long iterations = 0;                   ///< top --iterations N (0: until quit)
+  long limit = 0;                        ///< tap --limit N (0: until interrupted)
+  std::string rate;                      ///< tap --rate R (events per second; the daemon checks it)
+  bool meta = false;                     ///< tap --meta
 };
 
 /**
@@ -61,6 +64,8 @@ int version_command(const CliOptions& opts);
 int graph_command(const CliOptions& opts);
 /** `sluice top`: a running daemon's pipelines, from its admin endpoint (app/top_command.cpp). */
 int top_command(const CliOptions& opts);
+/** `sluice tap`: events passing a component of a running daemon, as JSON lines (app/tap_command.cpp). */
+int tap_command(const CliOptions& opts);
 int new_plugin_command(const CliOptions& opts);
 
 }  // namespace sluice::app

@@ -9,11 +9,7 @@
 #include <iostream>
 #include <thread>
 
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Timespan.h>
-
+#include "app/admin_client.hpp"
 #include "app/commands.hpp"
 #include "app/top/top_screen.hpp"
 #include "sluice/event.hpp"
@@ -24,46 +20,12 @@ namespace {
 using namespace std::chrono_literals;
 using top::Line;
 
-constexpr std::size_t kMaxBody = 32u << 20;  // a /metrics page is a few hundred KB at most
-
-/** The admin address to poll: --admin, else SLUICE_ADMIN_LISTEN (0.0.0.0 meaning this machine), else the
- * default. */
-std::string admin_address(const CliOptions& opts) {
-  std::string a = opts.admin;
-  if (a.empty()) {
-    const char* env = std::getenv("SLUICE_ADMIN_LISTEN");
-    a = env && *env && std::string(env) != "off" ? env : "127.0.0.1:9464";
-  }
-  if (a.rfind("http://", 0) == 0) a = a.substr(7);
-  if (!a.empty() && a.back() == '/') a.pop_back();
-  if (a.rfind("0.0.0.0:", 0) == 0) a = "127.0.0.1:" + a.substr(8);
-  return a;
-}
-
 /** GET @p path from @p admin; throws with a printable reason. */
 std::string get(const std::string& admin, const std::string& path) {
-  const auto colon = admin.rfind(':');
-  if (colon == std::string::npos)
-    throw std::runtime_error("the admin address '" + admin + "' is not HOST:PORT");
-  const int port = std::atoi(admin.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) throw std::runtime_error("bad port in '" + admin + "'");
-  std::string host = admin.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  Poco::Net::HTTPClientSession session(host, static_cast<Poco::UInt16>(port));
-  session.setTimeout(Poco::Timespan(2, 0));
-  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
-  session.sendRequest(request);
-  Poco::Net::HTTPResponse response;
-  std::istream& in = session.receiveResponse(response);
-  std::string body;
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    body.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (body.size() > kMaxBody) throw std::runtime_error(path + ": answer larger than 32 MiB");
-  }
-  if (response.getStatus() != Poco::Net::HTTPResponse::HTTP_OK && path != "/status")
-    throw std::runtime_error(path + " answered " + std::to_string(static_cast<int>(response.getStatus())));
-  return body;
+  AdminAnswer a = admin_request(admin, "GET", path);
+  if (a.status != 200 && path != "/status")
+    throw std::runtime_error(path + " answered " + std::to_string(a.status));
+  return a.body;
 }
 
 double seconds_now() {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 #include "logging.hpp"
 #include "runtime/dead_letter_file.hpp"
@@ -268,6 +269,8 @@ EmitResult Pipeline::deliver(Batch& batch, std::size_t first_transform, Clock::t
       return r == SinkQueue::ReserveResult::Timeout ? EmitResult::Full : EmitResult::Stopping;
     }
   }
+  // The output of the stage the batch comes from: the source's, or a transform's tick or flush.
+  (first_transform == 0 ? source_ctx_ : transforms_[first_transform - 1]->ctx)->tap.offer(batch);
   run_transforms(batch, first_transform);
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     SinkSlot& s = *sinks_[i];
@@ -300,6 +303,7 @@ void Pipeline::run_transforms(Batch& batch, std::size_t first) {
     }
     t.ctx->core_metrics.out->inc(batch.size());
     if (batch.size() < in) t.ctx->core_metrics.dropped->inc(in - batch.size());
+    t.ctx->tap.offer(batch);
   }
 }
 
@@ -312,6 +316,7 @@ void Pipeline::dead_letter(ComponentContext& from, Batch events, const std::stri
   const std::size_t n = events.size();
   for (auto& e : events) e.meta.error = reason;
   from.core_metrics.dead_lettered->inc(n);
+  dlq_->ctx->tap.offer(events);
   const auto r = dlq_->queue->reserve(n, Clock::time_point::max(),
                                       [this] { return hard_stop_->requested() || past_deadline(); });
   if (r != SinkQueue::ReserveResult::Reserved) {
@@ -766,6 +771,49 @@ std::string Pipeline::health_problem() const {
   for (const auto& s : sinks_) add(*s->ctx);
   if (dlq_) add(*dlq_->ctx);
   return problems;
+}
+
+std::string Pipeline::attach_tap(const std::string& component, std::shared_ptr<TapSession> session) {
+  struct Choice {
+    const ComponentSpec* spec;
+    TapPoint* point;
+  };
+  TapPoint& last = transforms_.empty() ? source_ctx_->tap : transforms_.back()->ctx->tap;
+  std::vector<Choice> choices{{&spec_.source, &source_ctx_->tap}};
+  for (const auto& t : transforms_) choices.push_back({t->spec, &t->ctx->tap});
+  for (const auto& s : sinks_) choices.push_back({s->spec, &last});  // what reaches a sink
+  if (dlq_) choices.push_back({dlq_->spec, &dlq_->ctx->tap});
+  const std::string prefix = spec_.name + ".";
+  auto local_id = [&](const ComponentSpec& c) { return c.id.substr(prefix.size()); };
+  auto role = [&](const ComponentSpec& c) {
+    const std::string local = local_id(c);
+    return local.substr(0, local.find('.'));
+  };
+  if (component.empty()) {  // what reaches the sinks: the last stage's output
+    choices[transforms_.size()].point->attach(std::move(session));
+    return choices[transforms_.size()].spec->id;
+  }
+  // The one component with this local id, else with this name, else with this role.
+  auto pick = [&](auto&& matches) -> const Choice* {
+    const Choice* hit = nullptr;
+    for (const Choice& c : choices) {
+      if (!matches(*c.spec)) continue;
+      if (hit) return nullptr;  // two: ambiguous
+      hit = &c;
+    }
+    return hit;
+  };
+  const Choice* found = pick([&](const ComponentSpec& c) { return local_id(c) == component; });
+  if (!found) found = pick([&](const ComponentSpec& c) { return c.name == component; });
+  if (!found) found = pick([&](const ComponentSpec& c) { return role(c) == component; });
+  if (!found) {
+    std::string names;
+    for (const Choice& c : choices) names += (names.empty() ? "" : ", ") + local_id(*c.spec);
+    throw std::invalid_argument("pipeline '" + spec_.name + "' has no single component '" + component +
+                                "' (its components: " + names + ")");
+  }
+  found->point->attach(std::move(session));
+  return found->spec->id;
 }
 
 nlohmann::json Pipeline::status() const {

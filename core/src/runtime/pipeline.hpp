@@ -20,6 +20,7 @@
 #include "loader.hpp"
 #include "metrics_registry.hpp"
 #include "runtime/sink_queue.hpp"
+#include "runtime/tap.hpp"
 #include "sluice/plugin.hpp"
 
 namespace sluice::core {
@@ -114,6 +115,7 @@ class ComponentContext final : public SourceContext {
   EmitResult try_emit(Batch& batch, std::chrono::milliseconds timeout) override;
 
   ComponentMetrics core_metrics;  ///< the runtime's own counters for this component
+  TapPoint tap;                   ///< its output (a sink's: what reaches it), for `sluice tap`
 
  private:
   std::string pipeline_;
@@ -157,6 +159,13 @@ class Pipeline {
   std::string health_problem() const;
   const PipelineSpec& spec() const noexcept { return spec_; }
   nlohmann::json status() const;
+  /**
+   * Attaches @p session to the output of component @p component: its id without the
+   * pipeline's name (`source.http`, `transform.filter`, `dead_letter.file`), its role
+   * alone when one component has it (`source`), its name, or "" for what reaches the
+   * sinks. Returns the component's id; throws std::invalid_argument listing the choices.
+   */
+  std::string attach_tap(const std::string& component, std::shared_ptr<TapSession> session);
 
   // For ComponentContext.
   EmitResult emit(Batch& batch, Clock::time_point until);

@@ -302,6 +302,19 @@ bool Runtime::wait_finished(std::chrono::milliseconds timeout) const {
   return impl_->finish_cv.wait_for(lock, timeout, [this] { return impl_->all_finished(); });
 }
 
+std::string Runtime::attach_tap(const std::string& pipeline, const std::string& component,
+                                std::shared_ptr<TapSession> session) const {
+  std::lock_guard lock(impl_->mutex);
+  const auto it = impl_->pipelines.find(pipeline);
+  if (it == impl_->pipelines.end()) {
+    std::string names;
+    for (const auto& [name, p] : impl_->pipelines) names += (names.empty() ? "" : ", ") + name;
+    throw std::invalid_argument("no pipeline '" + pipeline + "' runs here (pipelines: " +
+                                (names.empty() ? std::string("none") : names) + ")");
+  }
+  return it->second->attach_tap(component, std::move(session));
+}
+
 nlohmann::json Runtime::status() const {
   using nlohmann::json;
   json j = {{"ready", ready()}, {"pipelines", json::array()}, {"resources", json::array()}};

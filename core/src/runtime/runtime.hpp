@@ -15,6 +15,8 @@
 
 namespace sluice::core {
 
+class TapSession;
+
 class Runtime {
  public:
   Runtime(const PluginLoader& loader, MetricsRegistry& metrics, HttpServers& http, DaemonSettings settings);
@@ -53,6 +55,13 @@ class Runtime {
   bool wait_finished(std::chrono::milliseconds timeout) const;
   /** JSON for /status: pipelines, components, counters, queue depths, resources. */
   nlohmann::json status() const;
+  /**
+   * Attaches @p session to the output of @p component of pipeline @p pipeline (see
+   * Pipeline::attach_tap) and returns the component's id. Throws std::invalid_argument
+   * naming the pipelines or components there are.
+   */
+  std::string attach_tap(const std::string& pipeline, const std::string& component,
+                         std::shared_ptr<TapSession> session) const;
 
  private:
   struct Impl;
