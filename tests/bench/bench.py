@@ -553,11 +553,22 @@ def bench_x1(args):
     return x1_bench.bench_x1(args)
 
 
+def bench_t1(args):
+    """T1: one `sluice tap` listening to generate -> filter -> null, N events, against none"""
+    import t1_bench
+    return t1_bench.bench_t1(args)
+
+
+def report_t1(res):
+    import t1_bench
+    t1_bench.report_t1(res)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
            "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1, "a1": bench_a1,
-           "x1": bench_x1}
+           "x1": bench_x1, "t1": bench_t1}
 REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
-           "e0": report_e0, "e1": report_e1, "a1": report_a1}
+           "e0": report_e0, "e1": report_e1, "a1": report_a1, "t1": report_t1}
 
 
 def main():

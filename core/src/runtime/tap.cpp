@@ -79,6 +79,10 @@ bool TapSession::offer(const Batch& batch) {
     const double burst = std::max(rate_, 1.0);
     tokens_ = std::min(burst, tokens_ + std::chrono::duration<double>(now - refilled_).count() * rate_);
     refilled_ = now;
+    if (tokens_ < 1.0) {  // the common case on a busy pipeline: nothing to copy
+      skipped_rate_ += batch.size();
+      return true;
+    }
     for (const Event& e : batch) {
       if (tokens_ < 1.0) {
         ++skipped_rate_;
@@ -154,20 +158,13 @@ void TapPoint::close_all(const std::string& why) {
 }
 
 void TapPoint::offer_listening(const Batch& batch) {
-  // Copied under the lock, offered outside it: a session's wake-up sends an HTTP answer.
-  std::vector<std::shared_ptr<TapSession>> now;
-  {
-    std::lock_guard lock(mu_);
-    now = sessions_;
-  }
-  std::vector<TapSession*> ended;
-  for (auto& s : now)
-    if (!s->offer(batch)) ended.push_back(s.get());
-  if (ended.empty()) return;
+  // Under the lock: attach() and close_all() are rare, and a session's wake-up only hands an
+  // answer to the event loop.
   std::lock_guard lock(mu_);
-  std::erase_if(sessions_,
-                [&](const auto& s) { return std::find(ended.begin(), ended.end(), s.get()) != ended.end(); });
-  listeners_.store(static_cast<int>(sessions_.size()), std::memory_order_relaxed);
+  const std::size_t before = sessions_.size();
+  std::erase_if(sessions_, [&](const auto& s) { return !s->offer(batch); });
+  if (sessions_.size() != before)
+    listeners_.store(static_cast<int>(sessions_.size()), std::memory_order_relaxed);
 }
 
 }  // namespace sluice::core
