@@ -2,8 +2,8 @@
 (plugins/elasticsearch/tests/search_tool.cpp): the same calls on the embedded index and on an
 Elasticsearch / OpenSearch node.
 
-    with SearchTool(env, embedded=data_dir, index="listings") as idx:      # or hosts=node.url
-        idx.call({"op": "load", "path": corpus})
+    with SearchTool(env, "listing_index", embedded=data_dir) as idx:      # or hosts=node.url
+        idx.call({"op": "index", "id": 42, "doc": {"title": "Used MacbookAir 13\""}})
         idx.search("macbook air", sort="hot", missing=0.1)["hits"]
 
 Each call is one JSON line to the tool and one back; an answer with "error" raises ToolError

@@ -2,17 +2,14 @@
 // calls read from stdin, one JSON object a line, to the index open_search_index() opens, and
 // prints one JSON answer a line, for the integration tests (the same calls on the embedded index
 // and on an OpenSearch node). Calls:
-//   {"op": "load", "path": F}        every line of the JSON-lines file F, index()ed under its "id", then
-//   commit()
 //   {"op": "index"|"create"|"update"|"upsert", "id": I, "doc": D}    → {"result": "created"|...}
-//   {"op": "remove", "id": I}, {"op": "increment", "id": I, "field": F, "by": N, "guard": {field, key,
-//   sequence}}
+//   {"op": "remove", "id": I},
+//   {"op": "increment", "id": I, "field": F, "by": N, "guard": {field, key, sequence}}
 //   {"op": "commit"}, {"op": "get", "id": I} → {"doc": D|null}, {"op": "count"} → {"count": N}
 //   {"op": "search", "text": T, "sort": "relevance"|"hot"|"newest", "from", "size", "missing", "pre", "post"}
 //       → {"total": N, "hits": [{"id", "score", "title", "snippet", "source"}], "took_us": µs of the call}
 // A call that throws answers {"error": "<what>"}.
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -54,19 +51,6 @@ std::string id_of(const Json& v) {
 
 Json perform(sluice::SearchIndex& index, const Json& call) {
   const std::string op = call.value("op", "");
-  if (op == "load") {
-    std::ifstream in(call.at("path").get<std::string>());
-    std::string line;
-    std::size_t n = 0;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      const Json doc = Json::parse(line);
-      index.index(id_of(doc.at("id")), doc);
-      ++n;
-    }
-    index.commit();
-    return {{"loaded", n}};
-  }
   if (op == "index") return {{"result", result_name(index.index(id_of(call.at("id")), call.at("doc")))}};
   if (op == "create") return {{"result", result_name(index.create(id_of(call.at("id")), call.at("doc")))}};
   if (op == "update") return {{"result", result_name(index.update(id_of(call.at("id")), call.at("doc")))}};

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Issue 12: the embedded index ranks like a real OpenSearch 2.19 node.
 
-The shipped corpus (pipelines/data/sample-listings.jsonl, 400 listings) goes into the embedded
-index and into the node (with the settings and mappings of pipelines/listings.yaml's create_index:
-standard tokenizer + lowercase + asciifolding for title and description, the analysis of
-text_analysis.hpp), both through the SDK's SearchIndex (the
-embedded index, and EsSearchIndex with the seed's query shapes). The seed's query and 50 more run
+The shipped corpus (pipelines/data/sample-listings.jsonl, 400 listings) goes through the
+elasticsearch sink as pipelines/listings.yaml configures it (upsert by id; on the node its
+create_index: standard tokenizer + lowercase + asciifolding for title and description, the
+analysis of text_analysis.hpp) into `hosts: embedded` and into the node. Both are searched through
+the SDK's SearchIndex (the embedded index, and EsSearchIndex with the seed's query shapes). The seed's query and 50 more run
 `relevant` and `hot` (missing 0.1, as in the seed) on both. Asserted: the same first hit for every
 query (or one tied with it on the node's score), top-10 sets overlapping >= 80 % on average, and
 the scores of the hits both return within 1e-4 (relative) of the node's.
@@ -13,13 +13,16 @@ The overlap, and how far the embedded index's scores are from the node's, are pr
 and overall (the embedded index scores as Lucene does: measured 100 % overlap, scores within
 float rounding).
 """
+import json
 import os
 import sys
 
+import yaml
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "tests", "lib"))
 from opensearch_node import OpenSearchNode  # noqa: E402
-from search_tool import LISTING_MAPPINGS, LISTING_SETTINGS, SAMPLE_LISTINGS, SearchTool  # noqa: E402
-from sluice_test import check, run  # noqa: E402
+from search_tool import SAMPLE_LISTINGS, SearchTool  # noqa: E402
+from sluice_test import Sluice, check, run  # noqa: E402
 
 # The seed's query first, then what users of a campus marketplace type (accents, typos of case,
 # model numbers, several words, words found only in descriptions).
@@ -53,15 +56,28 @@ def compare(embedded, node, text, sort, options):
     return overlap, same_first, ids_a, ids_b, deviation
 
 
+def index_listings(env, name, hosts):
+    """Runs the corpus through listings.yaml's sink with @hosts; returns the daemon's data directory."""
+    with open(env.pipeline("listings.yaml")) as f:
+        sink = yaml.safe_load(f)["pipelines"]["listings"]["sinks"][0]
+    sink["hosts"] = hosts
+    pipeline = env.write(name + ".yaml", json.dumps(
+        {"pipelines": {name: {"source": {"type": "stdin", "format": "ndjson"}, "sinks": [sink]}}}))
+    s = Sluice(env, [pipeline], name=name, stdin_path=SAMPLE_LISTINGS)
+    with s:
+        code = s.wait_exit(120)
+    check(code == 0, "%s exited %s:\n%s" % (name, code, s.log_tail()))
+    check(s.dead_letters(name) == [], "nothing dead-lettered")
+    return s.data_dir()
+
+
 def main(env):
     with OpenSearchNode() as os_node:
-        os_node.create_index("listings", mappings=LISTING_MAPPINGS, settings=LISTING_SETTINGS)
-        data_dir = env.path("data")
-        with SearchTool(env, "listings", embedded=data_dir) as embedded, \
-                SearchTool(env, "listings", hosts=os_node.url) as node:
-            loaded = [embedded.call({"op": "load", "path": SAMPLE_LISTINGS}),
-                      node.call({"op": "load", "path": SAMPLE_LISTINGS})]
-            check(loaded[0] == loaded[1] == {"loaded": 400}, "both indexes loaded the corpus: %s" % loaded)
+        data_dir = index_listings(env, "embedded", "embedded")
+        index_listings(env, "cluster", os_node.url)
+        os_node.refresh("listing_index")
+        with SearchTool(env, "listing_index", embedded=data_dir) as embedded, \
+                SearchTool(env, "listing_index", hosts=os_node.url) as node:
             check(embedded.call({"op": "count"}) == node.call({"op": "count"}) == {"count": 400}, "400 documents each")
             failures = []
             for sort, options in SORTS:
