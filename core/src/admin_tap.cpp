@@ -143,8 +143,14 @@ void TapSessions::add_routes(std::vector<HttpRoute>& routes, const Runtime& runt
          // Until lines arrive or `wait` passes, the answer waits off the event loop.
          auto later =
              deferrable->defer(std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms),
-                               [session](HttpLaterAnswer& a) {
-                                 TapTake t = session->take(0);  // counters only; lines wait for the next poll
+                               // Weak: the session holds this answer until it is sent (no cycle).
+                               [weak = std::weak_ptr<TapSession>(session)](HttpLaterAnswer& a) {
+                                 auto s = weak.lock();
+                                 if (!s) {
+                                   a.send(410, "application/json", "{\"error\":\"the tap ended\"}\n");
+                                   return;
+                                 }
+                                 TapTake t = s->take(0);  // counters only; lines wait for the next poll
                                  a.send(200, "application/x-ndjson", "", headers_of(t));
                                });
          if (!later) return answer_now(res, session->take(max));
