@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 namespace sluice {
 
@@ -54,9 +54,9 @@ struct Option {
   bool required = false;
   bool secret = false;  ///< never printed in logs, /status or errors
   std::string description;
-  std::vector<std::string> choices;        ///< allowed values for Enum
-  std::optional<double> min, max;          ///< bounds for Int, Float, Duration (ms), Size (bytes)
-  std::shared_ptr<const Schema> nested;    ///< for Object / ObjectList
+  std::vector<std::string> choices;      ///< allowed values for Enum
+  std::optional<double> min, max;        ///< bounds for Int, Float, Duration (ms), Size (bytes)
+  std::shared_ptr<const Schema> nested;  ///< for Object / ObjectList
 };
 
 /** A plugin's configuration table. */
@@ -89,6 +89,8 @@ class SchemaBuilder {
   SchemaBuilder& range(std::optional<double> min, std::optional<double> max);
   SchemaBuilder& nested(Schema schema);
   SchemaBuilder& passthrough(std::string prefix);
+  /** Adds the options @p add declares, in place (a group several plugins share, e.g. secret_options). */
+  SchemaBuilder& with(SchemaBuilder& (*add)(SchemaBuilder&)) { return add(*this); }
   Schema build() const { return schema_; }
 
  private:

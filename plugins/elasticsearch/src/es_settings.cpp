@@ -6,9 +6,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <Poco/Base64Encoder.h>
-#include <Poco/URI.h>
-
 namespace sluice::elasticsearch {
 namespace {
 
@@ -19,23 +16,6 @@ Action action_of(const std::string& name) {
   for (std::size_t i = 0; i < kActions.size(); ++i)
     if (kActions[i] == name) return static_cast<Action>(i);
   return Action::Index;
-}
-
-const Schema& auth_schema() {
-  static const Schema s = [] {
-    SchemaBuilder b;
-    b.option("type", OptionType::Enum)
-        .choices({"basic", "api_key", "bearer"})
-        .required()
-        .doc(
-            "`basic`: user name and password; `api_key`: `Authorization: ApiKey <key>` (the base64 "
-            "`id:key` Elasticsearch returns as `encoded`); `bearer`: `Authorization: Bearer <token>`.")
-        .option("username", OptionType::String)
-        .doc("User name for `basic`.");
-    secret_options(b, "token", "The password (`basic`), the encoded API key, or the bearer token");
-    return b.build();
-  }();
-  return s;
 }
 
 const Schema& script_schema() {
@@ -120,59 +100,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << text;
-  enc.close();
-  return out.str();
-}
-
-/** `hosts` as written: a list, or one string that may hold several URLs separated by commas. */
-std::vector<std::string> host_list(const Config& config) {
-  std::vector<std::string> out;
-  for (const std::string& entry : config.strings("hosts")) {
-    std::size_t start = 0;
-    while (start <= entry.size()) {
-      std::size_t comma = entry.find(',', start);
-      if (comma == std::string::npos) comma = entry.size();
-      std::string h = entry.substr(start, comma - start);
-      while (!h.empty() && h.front() == ' ') h.erase(h.begin());
-      while (!h.empty() && h.back() == ' ') h.pop_back();
-      if (!h.empty()) out.push_back(h);
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-bool valid_host(const std::string& url, std::string& why) {
-  try {
-    Poco::URI uri(url);
-    if (uri.getScheme() != "http" && uri.getScheme() != "https") {
-      why = "expected an http:// or https:// URL";
-      return false;
-    }
-    if (uri.getHost().empty()) {
-      why = "the URL has no host";
-      return false;
-    }
-    if (!uri.getQuery().empty() || !uri.getFragment().empty()) {
-      why = "a host URL takes no query or fragment";
-      return false;
-    }
-    if (!uri.getUserInfo().empty()) {
-      why = "put credentials under `auth`, not in the URL";
-      return false;
-    }
-    return true;
-  } catch (const std::exception& e) {
-    why = e.what();
-    return false;
-  }
-}
-
 }  // namespace
 
 bool valid_index_name(const std::string& name, std::string& why) {
@@ -198,10 +125,7 @@ bool valid_index_name(const std::string& name, std::string& why) {
 namespace {
 
 /** The rules of `hosts: embedded`: what only a server does is refused, not silently ignored. */
-void check_embedded(const Config& config, const std::vector<std::string>& hosts, Action a,
-                    ConfigIssues& issues) {
-  if (hosts.size() != 1)
-    issues.error(config, "hosts", "`embedded` is the embedded index: it cannot be mixed with servers");
+void check_embedded(const Config& config, Action a, ConfigIssues& issues) {
   std::string error, why;
   const auto index = Template::parse(config.str("index"), &error);
   if (index && !index->is_literal())
@@ -325,18 +249,7 @@ const Schema& sink_schema() {
               "Retries of a refused item before the core's retry and dead-letter policy takes over; 0: retry "
               "for as long as it takes (the pipeline's queues fill and the source pauses: nothing is "
               "dropped).")
-          .option("auth", OptionType::Object)
-          .nested(auth_schema())
-          .doc("Credentials sent with every request.")
-          .option("tls_ca_file", OptionType::String)
-          .doc("PEM file of the CA(s) that sign the server's certificate (https). Default: the system's.")
-          .option("tls_certificate", OptionType::String)
-          .doc("Client certificate (PEM), with `tls_private_key`.")
-          .option("tls_private_key", OptionType::String)
-          .doc("Client private key (PEM).")
-          .option("tls_verify", OptionType::Bool)
-          .def("true")
-          .doc("Verify the server's certificate and name. Turn off only for a test node.")
+          .with(connection_options)
           .option("create_index", OptionType::Object)
           .nested(create_index_schema())
           .doc(
@@ -350,16 +263,8 @@ void check_sink(const Config& config, ConfigIssues& issues) {
   const std::vector<std::string> hosts = host_list(config);
   const std::string action = config.str("action");
   const Action a = action_of(action);
-  if (hosts.empty()) issues.error(config, "hosts", "the list is empty");
-  const bool embedded = std::find(hosts.begin(), hosts.end(), kEmbeddedHost) != hosts.end();
-  if (embedded) {
-    check_embedded(config, hosts, a, issues);
-  } else {
-    for (const std::string& h : hosts) {
-      std::string why;
-      if (!valid_host(h, why)) issues.error(config, "hosts", "invalid host '" + h + "': " + why);
-    }
-  }
+  check_connection(config, issues);
+  if (std::find(hosts.begin(), hosts.end(), kEmbeddedHost) != hosts.end()) check_embedded(config, a, issues);
   const bool needs_id = a != Action::Index && a != Action::Create;
   if (needs_id && !config.has("id"))
     issues.error(config, "action", "action " + action + " needs `id` (the document to change)");
@@ -417,18 +322,6 @@ void check_sink(const Config& config, ConfigIssues& issues) {
     issues.error(config, "increment", "`increment` is for action increment");
   }
 
-  if (config.has("auth")) {
-    const Config auth = config.child("auth");
-    check_secret(auth, "token", issues);
-    if (auth.str("type") == "basic" && !auth.has("username"))
-      issues.error(auth, "", "type basic needs `username`");
-    if (auth.str("type") != "basic" && auth.has("username"))
-      issues.error(auth, "username", "`username` is for type basic");
-  }
-  if (config.has("tls_certificate") != config.has("tls_private_key"))
-    issues.error(config, config.has("tls_certificate") ? "tls_certificate" : "tls_private_key",
-                 "tls_certificate and tls_private_key go together");
-
   if (has_create_index(config)) {
     const Config ci = config.child("create_index");
     if (ci.has("file") && (ci.has("settings") || ci.has("mappings")))
@@ -448,25 +341,10 @@ void check_sink(const Config& config, ConfigIssues& issues) {
 Settings load_settings(const Config& config) {
   Settings s;
   ClientSettings& c = s.client;
-  c.hosts = host_list(config);
-  s.embedded = c.hosts.size() == 1 && c.hosts[0] == kEmbeddedHost;
+  read_connection(config, c);
+  s.embedded = is_embedded(c.hosts);
   c.timeout = config.duration("timeout");
   c.gzip = config.str("compression") == "gzip";
-  if (config.has("tls_ca_file")) c.tls_ca_file = config.str("tls_ca_file");
-  if (config.has("tls_certificate")) c.tls_certificate = config.str("tls_certificate");
-  if (config.has("tls_private_key")) c.tls_private_key = config.str("tls_private_key");
-  c.tls_verify = config.boolean("tls_verify");
-  if (config.has("auth")) {
-    const Config auth = config.child("auth");
-    const std::string type = auth.str("type");
-    const std::string secret = read_secret(auth, "token");
-    if (type == "basic")
-      c.authorization = "Basic " + base64(auth.str("username") + ":" + secret);
-    else if (type == "api_key")
-      c.authorization = "ApiKey " + secret;
-    else
-      c.authorization = "Bearer " + secret;
-  }
 
   auto tmpl = [&](const std::string& key) {
     std::string error;

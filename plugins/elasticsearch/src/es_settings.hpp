@@ -12,6 +12,7 @@
 #include <sluice/sdk.hpp>
 
 #include "es_client_settings.hpp"
+#include "es_connection.hpp"
 
 namespace sluice::elasticsearch {
 
@@ -62,9 +63,6 @@ struct Settings {
   std::uint64_t retry_limit = 0;     ///< 0: retry server-side refusals for as long as it takes
   std::optional<Json> create_index;  ///< body of `PUT /<index>` (settings, mappings)
 };
-
-/** The `hosts` value that means the embedded index. */
-inline constexpr const char* kEmbeddedHost = "embedded";
 
 /** True when @p name can name an embedded index (what Elasticsearch accepts, no path tricks). */
 bool valid_index_name(const std::string& name, std::string& why);

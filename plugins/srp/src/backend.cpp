@@ -8,16 +8,8 @@
 namespace sluice::srp {
 
 std::shared_ptr<SearchIndex> open_index(PluginContext& ctx, const BackendSettings& settings) {
-  elasticsearch::ClientSettings client;
-  if (!settings.embedded) {
-    client.hosts = settings.hosts;
-    client.timeout = settings.timeout;
-    client.authorization = settings.authorization;
-    client.tls_ca_file = settings.tls_ca_file;
-    client.tls_certificate = settings.tls_certificate;
-    client.tls_private_key = settings.tls_private_key;
-    client.tls_verify = settings.tls_verify;
-  }
+  elasticsearch::ClientSettings client = settings.client;
+  client.timeout = settings.timeout;
   return elasticsearch::open_search_index(ctx.log(), ctx.data_dir(), client, settings.embedded,
                                           settings.index);
 }

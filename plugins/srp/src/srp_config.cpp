@@ -6,66 +6,12 @@
 #include <cctype>
 #include <sstream>
 
-#include <Poco/Base64Encoder.h>
 #include <Poco/URI.h>
+
+#include "es_connection.hpp"
 
 namespace sluice::srp {
 namespace {
-
-constexpr const char* kEmbedded = "embedded";
-
-const Schema& auth_schema() {
-  static const Schema s = [] {
-    SchemaBuilder b;
-    b.option("type", OptionType::Enum)
-        .choices({"basic", "api_key", "bearer"})
-        .required()
-        .doc(
-            "`basic`: user name and password; `api_key`: `Authorization: ApiKey <key>`; `bearer`: "
-            "`Authorization: Bearer <token>` (as the elasticsearch sink's `auth`).")
-        .option("username", OptionType::String)
-        .doc("User name for `basic`.");
-    secret_options(b, "token", "The password (`basic`), the encoded API key, or the bearer token");
-    return b.build();
-  }();
-  return s;
-}
-
-/** `hosts` as written: a list, or strings holding several URLs separated by commas (`${ES_HOSTS}`). */
-std::vector<std::string> host_list(const Config& config) {
-  std::vector<std::string> out;
-  for (const std::string& entry : config.strings("hosts")) {
-    std::stringstream in(entry);
-    for (std::string h; std::getline(in, h, ',');) {
-      const auto b = h.find_first_not_of(' ');
-      const auto e = h.find_last_not_of(' ');
-      if (b != std::string::npos) out.push_back(h.substr(b, e - b + 1));
-    }
-  }
-  return out;
-}
-
-bool valid_host(const std::string& url, std::string& why) {
-  try {
-    Poco::URI uri(url);
-    if (uri.getScheme() != "http" && uri.getScheme() != "https") {
-      why = "expected an http:// or https:// URL, or `embedded`";
-      return false;
-    }
-    if (uri.getHost().empty()) {
-      why = "the URL has no host";
-      return false;
-    }
-    if (!uri.getUserInfo().empty()) {
-      why = "put credentials under `auth`, not in the URL";
-      return false;
-    }
-    return true;
-  } catch (const std::exception& e) {
-    why = e.what();
-    return false;
-  }
-}
 
 bool valid_index_name(const std::string& name) {
   if (name.empty() || name.size() > 200 || name.front() == '-' || name.front() == '_' ||
@@ -80,15 +26,6 @@ bool cookie_name(const std::string& s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
-}
-
-std::string base64(const std::string& text) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc << text;
-  enc.close();
-  return out.str();
 }
 
 }  // namespace
@@ -148,18 +85,7 @@ const Schema& source_schema() {
           .def("10s")
           .range(1, 600000)
           .doc("Longest wait for the index's answer; then the page says the search is unavailable (503).")
-          .option("auth", OptionType::Object)
-          .nested(auth_schema())
-          .doc("Credentials sent with every request to the nodes.")
-          .option("tls_ca_file", OptionType::String)
-          .doc("PEM file of the CA(s) that sign the nodes' certificates (https). Default: the system's.")
-          .option("tls_certificate", OptionType::String)
-          .doc("Client certificate (PEM) for the nodes, with `tls_private_key`.")
-          .option("tls_private_key", OptionType::String)
-          .doc("Client private key (PEM).")
-          .option("tls_verify", OptionType::Bool)
-          .def("true")
-          .doc("Verify the nodes' certificates and names. Turn off only for a test node.")
+          .with(elasticsearch::connection_options)
           .option("web_root", OptionType::String)
           .doc(
               "A directory with templates (`templates/*.html`) and assets (`static/*`) replacing the "
@@ -222,14 +148,7 @@ void check_source(const Config& config, ConfigIssues& issues) {
     for (const std::string& r : route_list())
       issues.claim(config, "listen", "HTTP route " + r + " on " + *listen);
 
-  const auto hosts = host_list(config);
-  if (hosts.empty()) issues.error(config, "hosts", "the list is empty");
-  const bool embedded = std::find(hosts.begin(), hosts.end(), kEmbedded) != hosts.end();
-  if (embedded && hosts.size() != 1)
-    issues.error(config, "hosts", "`embedded` is the embedded index: it cannot be mixed with servers");
-  if (!embedded)
-    for (const std::string& h : hosts)
-      if (!valid_host(h, why)) issues.error(config, "hosts", "invalid host '" + safe_utf8(h) + "': " + why);
+  elasticsearch::check_connection(config, issues);
   if (!valid_index_name(config.str("index")))
     issues.error(
         config, "index",
@@ -237,17 +156,6 @@ void check_source(const Config& config, ConfigIssues& issues) {
             "': lower-case letters, digits, '-', '_' and '.', not starting with '-', '_', '+' or '.'");
   if (config.integer("page_size") > config.integer("max_page_size"))
     issues.error(config, "page_size", "page_size is over max_page_size");
-  if (config.has("auth")) {
-    const Config auth = config.child("auth");
-    check_secret(auth, "token", issues);
-    if (auth.str("type") == "basic" && !auth.has("username"))
-      issues.error(auth, "", "type basic needs `username`");
-    if (auth.str("type") != "basic" && auth.has("username"))
-      issues.error(auth, "username", "`username` is for type basic");
-  }
-  if (config.has("tls_certificate") != config.has("tls_private_key"))
-    issues.error(config, config.has("tls_certificate") ? "tls_certificate" : "tls_private_key",
-                 "tls_certificate and tls_private_key go together");
   if (!cookie_name(config.str("user_cookie")))
     issues.error(config, "user_cookie", "a cookie name has 1 to 64 letters, digits, '_' or '-'");
   if (!cookie_name(config.str("user_header")))
@@ -261,25 +169,10 @@ Settings load_settings(const Config& config) {
   s.listen = config.str("listen");
   s.max_connections = static_cast<std::size_t>(config.integer("max_connections"));
   BackendSettings& b = s.backend;
-  b.hosts = host_list(config);
-  b.embedded = b.hosts.size() == 1 && b.hosts[0] == kEmbedded;
+  elasticsearch::read_connection(config, b.client);
+  b.embedded = elasticsearch::is_embedded(b.client.hosts);
   b.index = config.str("index");
   b.timeout = config.duration("timeout");
-  if (config.has("tls_ca_file")) b.tls_ca_file = config.str("tls_ca_file");
-  if (config.has("tls_certificate")) b.tls_certificate = config.str("tls_certificate");
-  if (config.has("tls_private_key")) b.tls_private_key = config.str("tls_private_key");
-  b.tls_verify = config.boolean("tls_verify");
-  if (config.has("auth")) {
-    const Config auth = config.child("auth");
-    const std::string type = auth.str("type");
-    const std::string secret = read_secret(auth, "token");
-    if (type == "basic")
-      b.authorization = "Basic " + base64(auth.str("username") + ":" + secret);
-    else if (type == "api_key")
-      b.authorization = "ApiKey " + secret;
-    else
-      b.authorization = "Bearer " + secret;
-  }
   if (config.has("web_root")) s.web_root = config.str("web_root");
   s.limits.default_size = static_cast<std::size_t>(config.integer("page_size"));
   s.limits.max_size = static_cast<std::size_t>(config.integer("max_page_size"));

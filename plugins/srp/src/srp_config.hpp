@@ -10,21 +10,17 @@
 
 #include <sluice/sdk.hpp>
 
+#include "es_client_settings.hpp"
 #include "query.hpp"
 
 namespace sluice::srp {
 
 /** How the search index is reached (option names as the elasticsearch sink's). */
 struct BackendSettings {
-  std::vector<std::string> hosts;  ///< base URLs, or the one word `embedded`
+  elasticsearch::ClientSettings client;  ///< hosts (or the one word `embedded`), auth, TLS
   bool embedded = true;
   std::string index = "listing_index";
   std::chrono::milliseconds timeout{10000};  ///< a search's answer; then 503
-  std::string authorization;                 ///< the Authorization header's value; never logged
-  std::string tls_ca_file;
-  std::string tls_certificate;
-  std::string tls_private_key;
-  bool tls_verify = true;
 };
 
 struct Settings {
