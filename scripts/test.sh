@@ -64,10 +64,10 @@ run_suite() {  # name build_dir budget_seconds min_tests
 # Each suite's tests take a minute or two on a 2-core machine, the normal one about ten (it also
 # builds the fuzz targets with clang and runs each for 60 s); the budgets only stop a hung run
 # early enough that three builds and three suites stay within CI's 90 minutes.
-run_suite default build 1500 425
+run_suite default build 1500 500
 if [ "${SLUICE_SANITIZERS:-1}" = "1" ]; then
-  SLUICE_SANITIZE=address run_suite asan build-asan 900 415
-  SLUICE_SANITIZE=thread run_suite tsan build-tsan 900 415
+  SLUICE_SANITIZE=address run_suite asan build-asan 900 488
+  SLUICE_SANITIZE=thread run_suite tsan build-tsan 900 488
 fi
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
