@@ -55,6 +55,17 @@ void answer_now(Res& res, const TapTake& t) {
   admin_reply(res, HTTPResponse::HTTP_OK, "application/x-ndjson", body_of(t));
 }
 
+/** Answers a deferred poll with @p t (410 once the session ended); lines it could not send go back. */
+void send_later(HttpLaterAnswer& later, TapSession& session, TapTake t) {
+  if (t.lines.empty() && !t.closed.empty()) {
+    later.send(410, "application/json",
+               nlohmann::json({{"error", "the tap ended: " + t.closed}}).dump() + "\n");
+    return;
+  }
+  if (!later.send(200, "application/x-ndjson", body_of(t), headers_of(t)))
+    session.give_back(std::move(t.lines));  // the deadline answered first
+}
+
 std::string new_id() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};
@@ -123,60 +134,44 @@ void TapSessions::add_routes(std::vector<HttpRoute>& routes, const Runtime& runt
                         error(res, HTTPResponse::HTTP_BAD_REQUEST, e.what());
                       }
                     }});
-  routes.push_back(
-      {"GET", "/tap/{id}", [this](Req& req, Res& res, const PathParams& params) {
-         auto session = find(params.at("id"));
-         if (!session) return error(res, HTTPResponse::HTTP_NOT_FOUND, "no such tap (it expired?)");
-         long wait_ms = 0;
-         std::size_t max = kMaxLines;
-         try {
-           const auto q = query_of(req);
-           if (const auto w = q.find("wait"); w != q.end()) wait_ms = std::stol(w->second);
-           if (const auto m = q.find("max"); m != q.end()) max = std::stoul(m->second);
-         } catch (const std::exception&) {
-           return error(res, HTTPResponse::HTTP_BAD_REQUEST, "wait and max are numbers");
-         }
-         wait_ms = std::clamp(wait_ms, 0L, kMaxWaitMs);
-         max = std::clamp<std::size_t>(max, 1, kMaxLines);
-         auto* deferrable = dynamic_cast<HttpDeferrable*>(&res);
-         if (wait_ms == 0 || !deferrable) return answer_now(res, session->take(max));
-         // Until lines arrive or `wait` passes, the answer waits off the event loop.
-         auto later =
-             deferrable->defer(std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms),
-                               // Weak: the session holds this answer until it is sent (no cycle).
-                               [weak = std::weak_ptr<TapSession>(session)](HttpLaterAnswer& a) {
-                                 auto s = weak.lock();
-                                 if (!s) {
-                                   a.send(410, "application/json", "{\"error\":\"the tap ended\"}\n");
-                                   return;
-                                 }
-                                 TapTake t = s->take(0);  // counters only; lines wait for the next poll
-                                 a.send(200, "application/x-ndjson", "", headers_of(t));
-                               });
-         if (!later) return answer_now(res, session->take(max));
-         std::weak_ptr<TapSession> weak = session;
-         auto deliver = [weak, later, max] {
-           auto s = weak.lock();
-           if (!s) return;
-           TapTake t = s->take(max);
-           if (t.lines.empty() && !t.closed.empty()) {
-             later->send(410, "application/json",
-                         nlohmann::json({{"error", "the tap ended: " + t.closed}}).dump() + "\n");
-             return;
-           }
-           if (!later->send(200, "application/x-ndjson", body_of(t), headers_of(t)))
-             s->give_back(std::move(t.lines));  // the deadline answered first
-         };
-         TapTake t = session->take(max, deliver);
-         if (!t.lines.empty() || !t.closed.empty()) {
-           if (t.lines.empty()) {
-             later->send(410, "application/json",
-                         nlohmann::json({{"error", "the tap ended: " + t.closed}}).dump() + "\n");
-           } else if (!later->send(200, "application/x-ndjson", body_of(t), headers_of(t))) {
-             session->give_back(std::move(t.lines));
-           }
-         }
-       }});
+  routes.push_back({"GET", "/tap/{id}", [this](Req& req, Res& res, const PathParams& params) {
+                      auto session = find(params.at("id"));
+                      if (!session)
+                        return error(res, HTTPResponse::HTTP_NOT_FOUND, "no such tap (it expired?)");
+                      long wait_ms = 0;
+                      std::size_t max = kMaxLines;
+                      try {
+                        const auto q = query_of(req);
+                        if (const auto w = q.find("wait"); w != q.end()) wait_ms = std::stol(w->second);
+                        if (const auto m = q.find("max"); m != q.end()) max = std::stoul(m->second);
+                      } catch (const std::exception&) {
+                        return error(res, HTTPResponse::HTTP_BAD_REQUEST, "wait and max are numbers");
+                      }
+                      wait_ms = std::clamp(wait_ms, 0L, kMaxWaitMs);
+                      max = std::clamp<std::size_t>(max, 1, kMaxLines);
+                      auto* deferrable = dynamic_cast<HttpDeferrable*>(&res);
+                      if (wait_ms == 0 || !deferrable) return answer_now(res, session->take(max));
+                      // Until lines arrive or `wait` passes, the answer waits off the event loop.
+                      auto later = deferrable->defer(
+                          std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms),
+                          // Weak: the session holds this answer until it is sent (no cycle).
+                          [weak = std::weak_ptr<TapSession>(session)](HttpLaterAnswer& a) {
+                            auto s = weak.lock();
+                            if (!s) {
+                              a.send(410, "application/json", "{\"error\":\"the tap ended\"}\n");
+                              return;
+                            }
+                            TapTake t = s->take(0);  // counters only; lines wait for the next poll
+                            a.send(200, "application/x-ndjson", "", headers_of(t));
+                          });
+                      if (!later) return answer_now(res, session->take(max));
+                      std::weak_ptr<TapSession> weak = session;
+                      auto deliver = [weak, later, max] {
+                        if (auto s = weak.lock()) send_later(*later, *s, s->take(max));
+                      };
+                      TapTake t = session->take(max, deliver);
+                      if (!t.lines.empty() || !t.closed.empty()) send_later(*later, *session, std::move(t));
+                    }});
   routes.push_back({"DELETE", "/tap/{id}", [this](Req&, Res& res, const PathParams& params) {
                       std::shared_ptr<TapSession> session;
                       {
