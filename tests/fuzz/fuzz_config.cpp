@@ -5,7 +5,7 @@
 // throw, and every message it gives must be valid UTF-8 with a position.
 //
 // The plugins are the real ones (schemas and checks), compiled into this
-// target instead of loaded as libraries: basic, file, http, http_client, kafka, elasticsearch
+// target instead of loaded as libraries: basic, file (source and sink), http, http_client, kafka, elasticsearch
 // and the aggregate's check. Nothing is created; the checks touch nothing outside.
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include "config/pipeline_config.hpp"
 #include "es_sink.hpp"
 #include "file_sink.hpp"
+#include "file_source.hpp"
 #include "http_client_source.hpp"
 #include "http_source.hpp"
 #include "kafka_sink.hpp"
@@ -55,6 +56,8 @@ const std::vector<sluice::PluginDescriptor>& descriptors() {
       b::remap_descriptor(),
       sluice::describe<sluice::file::FileSink>(PluginKind::Sink, "file", "", "",
                                                &sluice::file::FileSink::schema),
+      sluice::describe<sluice::file::FileSource>(PluginKind::Source, "file", "", "",
+                                                 &sluice::file::FileSource::schema),
       sluice::describe<sluice::http_source::HttpSource>(PluginKind::Source, "http", "", "",
                                                         &sluice::http_source::HttpSource::schema),
       sluice::describe<sluice::http_client::HttpClientSource>(PluginKind::Source, "http_client", "", "",

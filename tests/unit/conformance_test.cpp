@@ -86,7 +86,7 @@ TEST(ConformanceLoad, TheExpectedPluginsWereLoaded) {
       {"basic",
        {"source generate", "source stdin", "transform filter", "transform remap", "sink null",
         "sink stdout"}},
-      {"file", {"sink file"}},
+      {"file", {"source file", "sink file"}},
       {"http", {"source http"}},
       {"kafka", {"source kafka", "sink kafka", "resource kafka_embedded"}},
   };

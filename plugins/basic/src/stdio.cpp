@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include <sluice/lines.hpp>
+
 #include "plugins.hpp"
 
 namespace sluice_basic {
@@ -11,10 +13,7 @@ namespace {
 
 class Stdin : public sluice::Source {
  public:
-  Stdin(sluice::PluginContext&, const sluice::Config& cfg)
-      : ndjson_(cfg.str("format") == "ndjson"),
-        batch_size_(static_cast<std::size_t>(cfg.integer("batch_size"))),
-        max_line_(cfg.size("max_line_bytes")) {}
+  Stdin(sluice::PluginContext&, const sluice::Config& cfg) : lines_(cfg, "stdin") {}
 
   void run(sluice::SourceContext& ctx) override {
     std::string line;
@@ -30,37 +29,25 @@ class Stdin : public sluice::Source {
     // so keep batches small when reading interactively (batch_size: 1).
     while (!ctx.stopping() && std::getline(std::cin, line)) {
       ++lineno;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty()) continue;
-      if (line.size() > max_line_) {
-        sluice::Event e(line.substr(0, 256));
-        ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + " is " +
-                                          std::to_string(line.size()) + " bytes, over max_line_bytes");
-        continue;
-      }
       sluice::Event e;
-      if (ndjson_) {
-        e = sluice::Event(line);
-        std::string err;
-        if (!e.parse(&err)) {
-          ctx.dead_letter(std::move(e), "stdin line " + std::to_string(lineno) + ": invalid JSON: " + err);
+      std::string reason;
+      switch (lines_.decode(line, line.size(), lineno, e, reason)) {
+        case sluice::LineDecoder::Result::Skip:
           continue;
-        }
-      } else {
-        e = sluice::Event::from_json(sluice::Json{{"message", line}});
+        case sluice::LineDecoder::Result::DeadLetter:
+          ctx.dead_letter(std::move(e), std::move(reason));
+          continue;
+        case sluice::LineDecoder::Result::Event:
+          break;
       }
-      e.timestamp_ms = sluice::now_ms();
-      e.meta.set_attribute("line", std::to_string(lineno));
       batch.push_back(std::move(e));
-      if (batch.size() >= batch_size_ && !flush()) return;
+      if (batch.size() >= lines_.batch_size() && !flush()) return;
     }
     flush();
   }
 
  private:
-  bool ndjson_;
-  std::size_t batch_size_;
-  std::uint64_t max_line_;
+  sluice::LineDecoder lines_;
 };
 
 class Stdout : public sluice::Sink {
@@ -140,22 +127,7 @@ class Null : public sluice::Sink {
 }  // namespace
 
 const sluice::Schema& stdin_schema() {
-  static const sluice::Schema s = sluice::SchemaBuilder()
-                                      .option("format", sluice::OptionType::Enum)
-                                      .choices({"lines", "ndjson"})
-                                      .def("lines")
-                                      .doc(
-                                          "lines: each line becomes {\"message\": line}; ndjson: each line "
-                                          "is a JSON event (invalid lines are "
-                                          "dead-lettered with their line number).")
-                                      .option("batch_size", sluice::OptionType::Int)
-                                      .def("256")
-                                      .range(1, 100000)
-                                      .doc("Lines per batch.")
-                                      .option("max_line_bytes", sluice::OptionType::Size)
-                                      .def("1MiB")
-                                      .doc("Longer lines are dead-lettered.")
-                                      .build();
+  static const sluice::Schema s = sluice::SchemaBuilder().with(&sluice::line_options).build();
   return s;
 }
 const char* const stdin_docs =
