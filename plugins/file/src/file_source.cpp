@@ -68,8 +68,8 @@ const Schema& FileSource::schema() {
           .def("beginning")
           .doc(
               "Where to start in the file present at start when no checkpoint applies to it (`end`: only "
-              "lines appended from now; needs `follow`). A file appearing later is always read from its "
-              "beginning.")
+              "lines appended from now; needs `follow`). A file appearing later is read from its beginning "
+              "(or its checkpoint, if it is the checkpoint's file).")
           .option("checkpoint", OptionType::Bool)
           .def("true")
           .doc(
@@ -106,19 +106,16 @@ FileSource::FileSource(PluginContext& ctx, const Config& config)
     std::string dir = config.has("checkpoint_dir") ? config.str("checkpoint_dir") : std::string();
     if (dir.empty()) dir = (fs::path(ctx.data_dir()) / "file-source").string();
     checkpoint_.emplace(dir, ctx.pipeline(), abs_path_);
-    std::string error;
-    resume_ = checkpoint_->load(&error);
-    if (!error.empty()) ctx.log().warn(error, "; reading as if there were none");
   }
+  // The file is opened here, so that a missing one fails the start; where to begin is chosen in
+  // run(): on a reload, the instance this one replaces stores its last position when it is
+  // destroyed, after this one is made and before it runs.
   std::string error;
-  if (open_current(first_, &error)) {
-    choose_start(first_, true);
-  } else if (!follow_) {
+  if (!open_current(first_, &error) && !follow_) {
     throw std::runtime_error("file source: cannot open '" + safe_utf8(path_) + "' for reading: " + error);
-  } else {
+  } else if (first_.fd < 0) {
     ctx.log().warn("file source: '", safe_utf8(path_), "' cannot be read yet (", error,
                    "); waiting for it (follow: true)");
-    resume_.reset();  // a file appearing later is a new file
   }
   if (use_checkpoint_) checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
 }
@@ -297,8 +294,14 @@ bool FileSource::drain(SourceContext& ctx, Reading& r, bool at_end_take_partial)
 }
 
 void FileSource::run(SourceContext& ctx) {
+  if (checkpoint_) {
+    std::string error;
+    resume_ = checkpoint_->load(&error);
+    if (!error.empty()) ctx.log().warn("file source: ", error, "; reading as if there were none");
+  }
   Reading r = first_;
   first_.fd = -1;
+  if (r.fd >= 0) choose_start(r, true);
   if (!follow_) {
     drain(ctx, r, true);
     flush(ctx, r);  // stopped mid-batch: its events are refused and failed, their lines not stored past

@@ -44,8 +44,9 @@ class FileSource : public Source {
   /** Opens the file now at the path: true when there is one (else @p error says why). */
   bool open_current(Reading& r, std::string* error) const;
   /**
-   * Where reading a newly opened file starts: the checkpoint when it is of this file; else, for
-   * the file present @p at_start, as `read_from` says; else byte 0.
+   * Where reading a newly opened file starts: the checkpoint when it is of this file (only the
+   * first file opened is compared with it); else, for the file present @p at_start, as
+   * `read_from` says; else byte 0.
    */
   void choose_start(Reading& r, bool at_start);
   void close(Reading& r) const noexcept;
@@ -69,7 +70,7 @@ class FileSource : public Source {
   bool from_end_;
   bool use_checkpoint_;
   std::optional<CheckpointFile> checkpoint_;
-  std::optional<ReadPosition> resume_;  ///< the checkpoint read at start
+  std::optional<ReadPosition> resume_;  ///< the checkpoint read when run() starts, until used
 
   Reading first_;  ///< the file opened by the constructor (if any), taken by run()
   Batch batch_;

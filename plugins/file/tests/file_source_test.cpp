@@ -3,6 +3,7 @@
 // and with `follow`: appends, truncation, rotation by rename and a file that appears late.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -247,6 +248,30 @@ TEST(FileSource, AFollowingSourceResumesFromItsCheckpointAfterAStop) {
   ASSERT_TRUE(h.wait_captured("out", 1, 20s));
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(messages(h.captured("out")), std::vector<std::string>{"d"});
+}
+
+TEST(FileSource, AReloadedPipelineGoesOnWhereTheReplacedOneStopped) {
+  TempDir dir;
+  const std::string path = dir / "in.log";
+  const std::string options = "path: '" + path + "', follow: true, poll_interval: 10ms";
+  write_file(path, "a\nb\nc\n");
+  testing::Harness h;
+  h.start(pipeline(options));
+  ASSERT_TRUE(h.wait_captured("out", 3, 20s));
+  // A changed source: a new instance, made before the old one stops and stores its position.
+  h.reload(pipeline(options + ", batch_size: 7"));
+  write_file(path, "d\n", true);
+  const auto has_d = [&] {
+    const auto got = messages(h.captured("out"));
+    return std::find(got.begin(), got.end(), "d") != got.end();
+  };
+  for (int i = 0; i < 2000 && !has_d(); ++i) std::this_thread::sleep_for(10ms);
+  std::this_thread::sleep_for(100ms);
+  const auto got = messages(h.captured("out"));
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.back(), "d");
+  EXPECT_EQ(std::count(got.begin(), got.end(), "a"), got.size() == 1 ? 0 : 1)
+      << ::testing::PrintToString(got);
 }
 
 TEST(FileSource, FollowReadsATruncatedFileAgainFromTheStart) {
