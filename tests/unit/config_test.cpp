@@ -613,6 +613,26 @@ TEST_F(Pipelines, AliasesOfALongValueAreBoundedByBytes) {
       << errors();
 }
 
+TEST_F(Pipelines, AnAliasedComponentIsReadAsWrittenByEveryPipeline) {
+  // The loader takes the keys that are not the plugin's (type, batch_max_events) out of what the plugin
+  // sees: not out of the anchor's node, which the alias is too.
+  auto set = load(
+      "pipelines:\n"
+      "  a:\n    source: {type: gen}\n    sinks:\n      - &sink\n        type: kafka\n"
+      "        topic: t\n        batch_max_events: 7\n"
+      "  b:\n    source: {type: gen}\n    sinks: [*sink]\n");
+  ASSERT_TRUE(set) << errors();
+  ASSERT_EQ(set->pipelines.size(), 2u);
+  for (const auto& p : set->pipelines) {
+    ASSERT_EQ(p.sinks.size(), 1u) << p.name;
+    EXPECT_EQ(p.sinks[0].type, "kafka") << p.name;
+    EXPECT_EQ(p.sinks[0].batch_max_events, 7u) << p.name;
+    EXPECT_EQ(p.sinks[0].config.str("topic"), "t") << p.name;
+    EXPECT_FALSE(p.sinks[0].config.has("type")) << p.name;
+    EXPECT_EQ(p.sinks[0].config.where("topic"), "p.yaml:7:9") << p.name;  // where the anchor wrote it
+  }
+}
+
 TEST_F(Pipelines, SelfReferencingAnchorIsACycleError) {
   EXPECT_FALSE(load("pipelines: &p\n  a: *p\n"));
   EXPECT_EQ(errors(), "p.yaml:2:6: this alias refers to a node that contains it (a cycle)\n");

@@ -255,6 +255,32 @@ class Loader {
     set_.pipelines.push_back(std::move(p));
   }
 
+  /**
+   * Takes @p key out of component @p node (what its plugin sees), keeping it for restore(): an
+   * alias (`*sink`) is the very node of its anchor, which another component reads again. (A copy
+   * would not do: yaml-cpp's Clone loses the positions that diagnostics need.)
+   */
+  void strip(YAML::Node node, const std::string& key) {
+    for (auto kv : node) {
+      if (!kv.first.IsScalar() || kv.first.Scalar() != key) continue;
+      auto it =
+          std::find_if(stripped_.begin(), stripped_.end(), [&](const auto& e) { return e.first.is(node); });
+      if (it == stripped_.end()) it = stripped_.insert(stripped_.end(), {node, {}});
+      it->second.emplace_back(kv.first, kv.second);
+      break;
+    }
+    node.remove(key);
+  }
+
+  /** Puts back what strip() took out of @p node, when an alias brings it again. */
+  void restore(YAML::Node node) {
+    for (auto& [n, keys] : stripped_) {
+      if (!n.is(node)) continue;
+      for (auto& [k, v] : keys) node.force_insert(k, v);
+      keys.clear();
+    }
+  }
+
   /** The `type:` of a component map; `type: null` (read by YAML as null) becomes the string "null". */
   static std::string type_of(const YamlSource& s, YAML::Node n) {
     if (!n.IsMap()) return {};
@@ -341,6 +367,7 @@ class Loader {
                    std::string(node.IsSequence() ? "a list" : "'" + node.Scalar() + "'"));
       return false;
     }
+    restore(node);
     type_of(s, node);
     const YAML::Node& cnode = node;
     YAML::Node type = cnode["type"];
@@ -387,10 +414,10 @@ class Loader {
       c.retry_initial_backoff = rc.duration("retry_initial_backoff");
       c.retry_max_backoff = rc.duration("retry_max_backoff");
       for (const Option& o : sink_runtime_schema().options)
-        if (!own.find(o.name)) node.remove(o.name);
+        if (!own.find(o.name)) strip(node, o.name);
     }
-    if (!own.find("type")) node.remove("type");
-    if (!own.find("name")) node.remove("name");
+    if (!own.find("type")) strip(node, "type");
+    if (!own.find("name")) strip(node, "name");
     c.config = Config(node, s.file, path);
     return checked(s, node, path, c);
   }
@@ -435,6 +462,8 @@ class Loader {
   std::vector<std::unique_ptr<YamlSource>> sources_;
   std::map<std::string, std::string> pipeline_names_, resource_names_;
   std::map<std::string, std::string> claims_;  ///< ConfigIssues::claim: what → "path (file:line:col)"
+  /** Component nodes and the keys strip() took out of them. */
+  std::vector<std::pair<YAML::Node, std::vector<std::pair<YAML::Node, YAML::Node>>>> stripped_;
 };
 
 /**
