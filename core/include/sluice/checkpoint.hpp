@@ -33,6 +33,14 @@ class Checkpoint {
   /** What the position is, for logs (e.g. "page-views[3]"). */
   virtual std::string name() const = 0;
   /**
+   * Where the position's offsets count (a Kafka cluster's id): offsets of
+   * two origins are not comparable, since a new cluster (the embedded one,
+   * every time the daemon starts) counts from 0 again. An idempotency guard
+   * keyed by offsets names it too (the `aggregate` transform passes it on as
+   * the attribute `origin`). Empty when unknown. Fixed for the object's life.
+   */
+  virtual std::string origin() const { return {}; }
+  /**
    * Marks an earlier owner recorded at or past the position this one resumed
    * from, ascending. Fixed for the object's life.
    */

@@ -149,7 +149,9 @@ const Schema& schema() {
           .doc(
               "Keep windows and groups per source partition (meta.topic, meta.partition): each output "
               "carries its partition, and meta.offset and meta.attr.first_offset give the offsets it "
-              "covers. With a Kafka source and processing time, each window's closing offset is recorded "
+              "covers, and meta.attr.origin the Kafka cluster they count in (the embedded one starts "
+              "again at 0 each run: name it in a guard_key). With a Kafka source and processing time, each "
+              "window's closing offset is recorded "
               "in the commit metadata before it is emitted and replayed by the partition's next owner "
               "(exactly-once counts with a guarded increment).")
           .option("window_field", OptionType::String)

@@ -181,6 +181,7 @@ void GroupTable::add(Event& event, std::int64_t now_ms, Batch& out) {
     if (s_.by_partition) {
       g->topic = event.meta.topic;
       g->partition = event.meta.partition;
+      g->origin = event.meta.checkpoint ? event.meta.checkpoint->origin() : std::string();
     }
     ++size_;
   }
@@ -316,6 +317,7 @@ Event GroupTable::emit(std::int64_t start, Group& g) const {
     out.meta.partition = g.partition;
     out.meta.offset = g.last_offset;
     if (g.first_offset >= 0) out.meta.set_attribute("first_offset", std::to_string(g.first_offset));
+    if (!g.origin.empty()) out.meta.set_attribute("origin", g.origin);
   }
   out.ack = Ack::join(std::move(g.acks));
   g.acks.clear();

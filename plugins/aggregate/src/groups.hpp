@@ -59,6 +59,7 @@ class GroupTable {
     std::vector<State> states;              ///< one per aggregation
     std::vector<AckHandle> acks;
     std::string topic;
+    std::string origin;  ///< the source checkpoint's origin (the Kafka cluster), empty when none
     std::int32_t partition = -1;
     std::int64_t first_offset = -1;
     std::int64_t last_offset = -1;

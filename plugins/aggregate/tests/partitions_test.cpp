@@ -27,6 +27,7 @@ class MemoryCheckpoint final : public Checkpoint {
  public:
   explicit MemoryCheckpoint(std::vector<std::int64_t> recovered = {}) : recovered_(std::move(recovered)) {}
   std::string name() const override { return "views[0]"; }
+  std::string origin() const override { return "cluster-a"; }
   const std::vector<std::int64_t>& recovered() const noexcept override { return recovered_; }
   bool owned() const noexcept override { return owned_; }
   Result record(std::int64_t offset, std::string& why) override {
@@ -112,6 +113,11 @@ TEST(Partitions, AWindowIsEmittedOnlyOnceItsClosingOffsetIsRecorded) {
   parts.close_due(1300, out);
   EXPECT_EQ(cp->marks, std::vector<std::int64_t>({5}));
   EXPECT_EQ(outputs(out), (std::set<Output>{{0, 0, 3, 2}, {1, 1, 4, 2}, {2, 2, 5, 2}}));
+  // Each count names where its offsets count, for a guard keyed by them (offsets restart in a new cluster).
+  for (const Event& e : out) {
+    ASSERT_NE(e.meta.attribute("origin"), nullptr);
+    EXPECT_EQ(*e.meta.attribute("origin"), "cluster-a");
+  }
 }
 
 TEST(Partitions, TheNextOwnerClosesTheRecordedWindowsAtTheSameOffsets) {

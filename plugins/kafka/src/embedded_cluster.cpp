@@ -3,6 +3,7 @@
 #include "mock_nodelay.h"
 
 #include <cstdio>
+#include <random>
 
 namespace sluice::kafka {
 
@@ -49,9 +50,14 @@ EmbeddedCluster::EmbeddedCluster(Logger& log, const EmbeddedOptions& options)
   mock_ = rd_kafka_mock_cluster_new(owner_.get(), options_.brokers);
   if (!mock_) throw std::runtime_error("embedded Kafka: cannot start the mock cluster");
   bootstrap_ = rd_kafka_mock_cluster_bootstraps(mock_);
+  std::random_device random;
+  char id[32];
+  std::snprintf(id, sizeof id, "embedded-%08x%08x", random(), random());
+  id_ = id;
   sluice_mock_cluster_nodelay(bootstrap_.c_str());
   for (const auto& t : options_.topics) ensure_topic(log, t.name, t.partitions);
-  log.info("embedded Kafka started: bootstrap ", bootstrap_, " (", options_.brokers, " broker(s))");
+  log.info("embedded Kafka started: bootstrap ", bootstrap_, " (", options_.brokers, " broker(s), id ", id_,
+           ")");
   log.warn(
       "embedded Kafka keeps data in memory only (about 5 MB per partition, oldest dropped) and serves this "
       "machine only: for development and tests; use a real cluster (brokers: host:9092) in production");
@@ -117,8 +123,10 @@ void EmbeddedResource::start() {
 }
 
 Json EmbeddedResource::status() const {
-  return Json{
-      {"bootstrap", cluster_->bootstrap()}, {"brokers", cluster_->broker_count()}, {"embedded", true}};
+  return Json{{"bootstrap", cluster_->bootstrap()},
+              {"brokers", cluster_->broker_count()},
+              {"embedded", true},
+              {"id", cluster_->id()}};
 }
 
 }  // namespace sluice::kafka

@@ -50,6 +50,11 @@ class EmbeddedCluster : public ClientBase {
   const std::string& bootstrap() const noexcept { return bootstrap_; }
   int broker_count() const noexcept { return options_.brokers; }
   /**
+   * A random id drawn at start: the mock's own cluster id is made from two addresses and can repeat
+   * from one run to the next, while the data (and so the offsets) start again every time.
+   */
+  const std::string& id() const noexcept { return id_; }
+  /**
    * Creates @p topic with @p partitions (0: default_partitions) unless it
    * exists. The mock has no CreateTopics and consumers do not auto-create,
    * so plugins call this for every topic they name.
@@ -62,6 +67,7 @@ class EmbeddedCluster : public ClientBase {
   HandlePtr owner_;
   rd_kafka_mock_cluster_t* mock_ = nullptr;
   std::string bootstrap_;
+  std::string id_;
   std::mutex mu_;
   std::set<std::string> topics_;
 };

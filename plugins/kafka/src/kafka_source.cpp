@@ -279,9 +279,23 @@ void KafkaSource::poll_batch(int timeout_ms) {
 KafkaSource::PartitionState& KafkaSource::partition(const char* topic, std::int32_t partition) {
   PartitionState& st = partitions_[PartitionKey(topic, partition)];
   if (!st.checkpoint)  // a message before its assignment was seen: no committed position known
-    st.checkpoint =
-        std::make_shared<PartitionCheckpoint>(committer_, topic, partition, -1, std::vector<std::int64_t>{});
+    st.checkpoint = std::make_shared<PartitionCheckpoint>(committer_, topic, partition, -1,
+                                                          std::vector<std::int64_t>{}, cluster_origin());
   return st;
+}
+
+const std::string& KafkaSource::cluster_origin() {
+  if (origin_.empty()) {
+    if (brokers_.embedded) {
+      origin_ = brokers_.embedded->id();
+    } else if (char* id = rd_kafka_clusterid(rk_.get(), 0)) {
+      // From librdkafka's metadata cache (a timeout of 0 never waits): known once the consumer has
+      // talked to the cluster, which it has by the time partitions are assigned.
+      origin_ = id;
+      rd_kafka_mem_free(rk_.get(), id);
+    }
+  }
+  return origin_;
 }
 
 void KafkaSource::close_run() {
@@ -530,8 +544,8 @@ void KafkaSource::on_assign(rd_kafka_topic_partition_list_t* parts, bool coopera
     if (auto old = partitions_.find(key); old != partitions_.end())
       committer_->retire({old->second.checkpoint});
     PartitionState st;
-    st.checkpoint =
-        std::make_shared<PartitionCheckpoint>(committer_, key.first, key.second, at, std::move(marks));
+    st.checkpoint = std::make_shared<PartitionCheckpoint>(committer_, key.first, key.second, at,
+                                                          std::move(marks), cluster_origin());
     partitions_[key] = std::move(st);
   }
   last_state_ = nullptr;

@@ -61,6 +61,8 @@ class KafkaSource : public Source, public ClientBase {
   /** Ends the open run: its last offset goes into the tracker and the source's handle is released. */
   void close_run();
   PartitionState& partition(const char* topic, std::int32_t partition);
+  /** Poll thread: the cluster's id for the checkpoints (the embedded cluster's own), once known. */
+  const std::string& cluster_origin();
   /** Hands the trackers' positions that moved (of @p only when given) to the checkpoints. */
   void update_positions(const std::vector<PartitionKey>* only = nullptr, bool all = false);
   /** Commits (synchronously) the positions of @p only (or all) that moved; false if it failed. */
@@ -87,6 +89,7 @@ class KafkaSource : public Source, public ClientBase {
   std::chrono::milliseconds commit_interval_{1000};
   bool cooperative_ = false;  ///< the group protocol of the configured assignors
   std::shared_ptr<Committer> committer_;
+  std::string origin_;  ///< poll thread: see cluster_origin()
   std::chrono::steady_clock::time_point next_commit_{};
   std::size_t commit_failures_ = 0;  ///< in a row: the next commit waits longer
 

@@ -50,11 +50,12 @@ std::vector<std::int64_t> decode_marks(std::string_view metadata) {
 
 PartitionCheckpoint::PartitionCheckpoint(std::shared_ptr<Committer> committer, std::string topic,
                                          std::int32_t partition, std::int64_t committed,
-                                         std::vector<std::int64_t> recovered)
+                                         std::vector<std::int64_t> recovered, std::string origin)
     : committer_(std::move(committer)),
       topic_(std::move(topic)),
       partition_(partition),
       recovered_(std::move(recovered)),
+      origin_(std::move(origin)),
       committed_(committed),
       marks_(recovered_) {}
 

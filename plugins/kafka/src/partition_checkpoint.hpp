@@ -30,11 +30,13 @@ class PartitionCheckpoint final : public Checkpoint {
  public:
   /**
    * @p committed is the group's committed offset at assignment (-1: none) and @p recovered the
-   * marks committed with it that are not behind it.
+   * marks committed with it that are not behind it; @p origin the id of the cluster (empty when
+   * unknown).
    */
   PartitionCheckpoint(std::shared_ptr<Committer> committer, std::string topic, std::int32_t partition,
-                      std::int64_t committed, std::vector<std::int64_t> recovered);
+                      std::int64_t committed, std::vector<std::int64_t> recovered, std::string origin);
   std::string name() const override;
+  std::string origin() const override { return origin_; }
   const std::vector<std::int64_t>& recovered() const noexcept override { return recovered_; }
   bool owned() const noexcept override { return live_.load(std::memory_order_acquire); }
   Result record(std::int64_t offset, std::string& why) override;
@@ -58,6 +60,7 @@ class PartitionCheckpoint final : public Checkpoint {
   const std::string topic_;
   const std::int32_t partition_;
   const std::vector<std::int64_t> recovered_;
+  const std::string origin_;
   std::atomic<std::int64_t> position_{-1};
   std::atomic<std::int64_t> start_{-1};
   std::atomic<bool> live_{true};  ///< set under the committer's mutex

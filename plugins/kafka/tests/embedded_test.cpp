@@ -51,5 +51,34 @@ pipelines:
   h.stop();
 }
 
+TEST(KafkaEmbedded, EachStartIsANewOriginForTheOffsets) {
+  // The embedded cluster starts empty each time, its offsets at 0 again: the checkpoints its events
+  // carry name a different origin each time, so a guard keyed by offsets tells the two runs apart.
+  std::vector<std::string> origins;
+  for (int run = 0; run < 2; ++run) {
+    testing::Harness h;
+    h.start(R"(
+pipelines:
+  put:
+    source: {type: inject, name: in}
+    sinks:
+      - {type: kafka, brokers: embedded, topic: views}
+  take:
+    source: {type: kafka, brokers: embedded, topics: [views], group: origin-test}
+    sinks:
+      - {type: capture, name: out}
+)");
+    h.inject_json("in", {R"({"item_id":7})"});
+    ASSERT_TRUE(h.wait_captured("out", 1, 15s));
+    const auto events = h.captured("out");
+    ASSERT_NE(events[0].meta.checkpoint, nullptr);
+    EXPECT_EQ(events[0].meta.offset, 0) << "a new cluster counts from 0";
+    origins.push_back(events[0].meta.checkpoint->origin());
+    EXPECT_EQ(origins.back().rfind("embedded-", 0), 0u) << origins.back();
+    h.stop();
+  }
+  EXPECT_NE(origins[0], origins[1]);
+}
+
 }  // namespace
 }  // namespace sluice::kafka::test

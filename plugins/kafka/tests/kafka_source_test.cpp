@@ -295,6 +295,7 @@ TEST(KafkaSource, MarksRecordedOnAPartitionReachItsNextOwnerUntilThePositionPass
     for (const Event& e : h.captured("out")) {
       ASSERT_NE(e.meta.checkpoint, nullptr) << "events carry their partition's checkpoint";
       EXPECT_TRUE(e.meta.checkpoint->recovered().empty()) << "a new group has no marks";
+      EXPECT_FALSE(e.meta.checkpoint->origin().empty()) << "the cluster's id, as its brokers report it";
       if (mark.count(e.meta.partition)) continue;
       const std::int64_t m = e.meta.offset + 100;
       std::string why;
