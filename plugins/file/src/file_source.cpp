@@ -111,9 +111,12 @@ FileSource::FileSource(PluginContext& ctx, const Config& config)
   // run(): on a reload, the instance this one replaces stores its last position when it is
   // destroyed, after this one is made and before it runs.
   std::string error;
-  if (!open_current(first_, &error) && !follow_) {
+  if (open_current(first_, &error)) {
+    struct stat st {};
+    if (::fstat(first_.fd, &st) == 0) initial_size_ = static_cast<std::uint64_t>(st.st_size);
+  } else if (!follow_) {
     throw std::runtime_error("file source: cannot open '" + safe_utf8(path_) + "' for reading: " + error);
-  } else if (first_.fd < 0) {
+  } else {
     ctx.log().warn("file source: '", safe_utf8(path_), "' cannot be read yet (", error,
                    "); waiting for it (follow: true)");
   }
@@ -172,8 +175,9 @@ void FileSource::choose_start(Reading& r, bool at_start) {
           ": reading it from the start");
     }
   } else if (from_end_ && at_start) {
-    start = size;
-    r.pos.offset = size;
+    // The end as it was when the pipeline was made: what is appended since is read.
+    start = std::min(size, initial_size_);
+    r.pos.offset = start;
   }
   resume_.reset();
   r.read_to = start;

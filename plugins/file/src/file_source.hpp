@@ -72,7 +72,8 @@ class FileSource : public Source {
   std::optional<CheckpointFile> checkpoint_;
   std::optional<ReadPosition> resume_;  ///< the checkpoint read when run() starts, until used
 
-  Reading first_;  ///< the file opened by the constructor (if any), taken by run()
+  Reading first_;                   ///< the file opened by the constructor (if any), taken by run()
+  std::uint64_t initial_size_ = 0;  ///< its size then (where `read_from: end` starts)
   Batch batch_;
   std::optional<std::uint64_t> batch_seq_;
   AckHandle batch_ack_;
