@@ -564,11 +564,22 @@ def report_t1(res):
     t1_bench.report_t1(res)
 
 
+def bench_s1(args):
+    """S1: wrk on the SRP's /api/search, embedded index and OpenSearch, beside the node's own _search"""
+    import s1_bench
+    return s1_bench.bench_s1(args)
+
+
+def report_s1(res):
+    import s1_bench
+    s1_bench.report_s1(res)
+
+
 BENCHES = {"b1": bench_b1, "startup": bench_startup_idle, "k1": bench_k1, "k1-real": bench_k1_real,
            "k2": bench_k2, "k2-real": bench_k2_real, "e0": bench_e0, "e1": bench_e1, "a1": bench_a1,
-           "x1": bench_x1, "t1": bench_t1}
+           "x1": bench_x1, "t1": bench_t1, "s1": bench_s1}
 REPORTS = {"b1": report_b1, "k1": report_k1, "k1-real": report_k1, "k2": report_k2, "k2-real": report_k2,
-           "e0": report_e0, "e1": report_e1, "a1": report_a1, "t1": report_t1}
+           "e0": report_e0, "e1": report_e1, "a1": report_a1, "t1": report_t1, "s1": report_s1}
 
 
 def main():
@@ -588,6 +599,12 @@ def main():
     ap.add_argument("--x1-listings", type=int, default=100_000, help="listings for X1")
     ap.add_argument("--x1-queries", type=int, default=10_000, help="queries per index for X1")
     ap.add_argument("--x1-heap", default="512m", help="the OpenSearch node's heap for X1")
+    ap.add_argument("--s1-listings", type=int, default=10_000, help="listings for S1")
+    ap.add_argument("--s1-duration", type=int, default=10, help="seconds of each wrk run of S1 (after the warm-up)")
+    ap.add_argument("--s1-warmup", type=int, default=3, help="seconds of wrk before each measured S1 run")
+    ap.add_argument("--s1-connections", type=int, default=32, help="wrk connections for S1")
+    ap.add_argument("--s1-srp-option", action="append", metavar="KEY=JSON",
+                    help="an option of S1's srp sources (e.g. search_threads=8); repeatable")
     ap.add_argument("names", nargs="*", default=["b1", "startup"])
     args = ap.parse_args()
     for name in args.names:

@@ -47,6 +47,9 @@ class EmbeddedIndex : public SearchIndex {
                                                 const std::string& name);
 
   EmbeddedIndex(std::string name, std::string path);
+  ~EmbeddedIndex() override;
+  EmbeddedIndex(const EmbeddedIndex&) = delete;
+  EmbeddedIndex& operator=(const EmbeddedIndex&) = delete;
   const std::string& name() const override { return name_; }
   const std::string& path() const noexcept { return path_; }
 
@@ -63,37 +66,60 @@ class EmbeddedIndex : public SearchIndex {
   std::uint64_t count() const override;
   SearchResult search(const SearchRequest& request) const override;
 
- private:
-  /** The stored JSON of @p id (lock held). */
-  std::optional<Json> load(const std::string& id) const;
-  /** Writes @p doc as document @p id (lock held). */
-  void store(const std::string& id, const Json& doc);
-  /** Takes document @p docid's field lengths out of the field statistics (lock held). */
-  void forget_lengths(Xapian::docid docid);
-  /** (score, docid) of every document matching @p words, as Lucene's BM25 scores it (lock held). */
-  std::vector<std::pair<double, Xapian::docid>> bm25(const std::vector<std::string>& words) const;
-  /** The number in value @p slot of each of @p docids (ascending), @p missing where there is none. */
-  std::vector<double> values_of(const std::vector<Xapian::docid>& docids, Xapian::valueno slot,
-                                double missing) const;
-  /** Gives every document its field lengths and sums them, for an index made before they were kept. */
-  void rebuild_field_stats();
-  /** Writes the field statistics into the metadata and commits (lock held). */
-  void commit_stats_and_data();
+  /** What searches of one committed revision read from memory (embedded_search.hpp; internal). */
+  struct Snapshot;
+  /** A read-only handle of the index for one search at a time (embedded_search.hpp; internal). */
+  struct Reader;
 
+ private:
   /** Per field (title, description): documents with a word in it, and words in it in total (Lucene's
    * docCount and sumTotalTermFreq). Kept in the index's metadata with each commit. */
   struct FieldStats {
     double docs = 0;
     double length = 0;
   };
+  using FieldStatsPair = std::array<FieldStats, 2>;
+
+  /** The stored JSON of @p id (lock held). */
+  std::optional<Json> load(const std::string& id) const;
+  /** Writes @p doc as document @p id (lock held). */
+  void store(const std::string& id, const Json& doc);
+  /** Takes document @p docid's field lengths out of the field statistics (lock held). */
+  void forget_lengths(Xapian::docid docid);
+  /**
+   * One page of @p request on @p db (the writer, lock held, with @p snap null and the live statistics;
+   * or a reader with its revision's Snapshot), @p words being the request's terms.
+   */
+  SearchResult search_in(const Xapian::Database& db, const Snapshot* snap, const FieldStatsPair& stats,
+                         const SearchRequest& request, const std::vector<std::string>& words) const;
+  /** A search on a reader of the last commit; nullopt when none kept up with the writer (then: the writer).
+   */
+  std::optional<SearchResult> search_committed(const SearchRequest& request,
+                                               const std::vector<std::string>& words,
+                                               Xapian::rev revision) const;
+  /** A reader from the pool, or a new one. */
+  std::unique_ptr<Reader> take_reader() const;
+  void give_back(std::unique_ptr<Reader> reader) const;
+  /** The Snapshot of @p reader's revision, made once per revision and shared by the readers at it. */
+  std::shared_ptr<const Snapshot> snapshot_of(Reader& reader) const;
+  /** Gives every document its field lengths and sums them, for an index made before they were kept. */
+  void rebuild_field_stats();
+  /** Writes the field statistics into the metadata and commits (lock held). */
+  void commit_stats_and_data();
 
   const std::string name_;
   const std::string path_;
   mutable std::mutex mu_;
   mutable Xapian::WritableDatabase db_;
   std::uint64_t next_seq_ = 0;  ///< order of writes, for `newest`
-  std::array<FieldStats, 2> stats_{};
-  bool dirty_ = false;
+  FieldStatsPair stats_{};
+  bool dirty_ = false;                  ///< writes not committed yet (guarded by mu_)
+  Xapian::rev committed_revision_ = 0;  ///< the writer's last commit (guarded by mu_)
+
+  mutable std::mutex readers_mu_;
+  mutable std::vector<std::unique_ptr<Reader>> idle_readers_;  ///< guarded by readers_mu_
+  mutable std::mutex snapshot_mu_;                             ///< one Snapshot made at a time
+  mutable std::shared_ptr<const Snapshot> snapshot_;           ///< the newest (guarded by snapshot_mu_)
 };
 
 /** Recursively merges @p partial into @p doc as a partial update of Elasticsearch does. */

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <thread>
 
 #include <Poco/URI.h>
 
@@ -111,11 +112,13 @@ const Schema& source_schema() {
           .range(0, std::nullopt)
           .doc("Visits counted for a listing without `visits` in the `hot` ranking (ES `missing`).")
           .option("search_threads", OptionType::Int)
-          .def("4")
-          .range(1, 64)
+          .def("0")
+          .range(0, 64)
           .doc(
               "Threads that query the index: the HTTP event loops never wait for the index, their "
-              "answers are sent by these threads.")
+              "answers are sent by these threads. 0: two per core with `hosts: embedded` (its searches "
+              "are CPU work, in parallel), 32 with a cluster (each thread waits for the node's answer, "
+              "so they bound the searches in flight).")
           .option("max_pending", OptionType::Int)
           .def("256")
           .range(1, 65536)
@@ -164,6 +167,11 @@ void check_source(const Config& config, ConfigIssues& issues) {
     issues.error(config, "web_root", "the directory is empty; leave web_root out for the built-in pages");
 }
 
+namespace {
+/** Searches in flight to a cluster by default: enough to keep a node's search pool busy. */
+constexpr std::size_t kClusterSearchThreads = 32;
+}  // namespace
+
 Settings load_settings(const Config& config) {
   Settings s;
   s.listen = config.str("listen");
@@ -180,6 +188,10 @@ Settings load_settings(const Config& config) {
   s.home_listings = static_cast<std::size_t>(config.integer("home_listings"));
   s.visits_missing = config.number("visits_missing");
   s.search_threads = static_cast<std::size_t>(config.integer("search_threads"));
+  if (s.search_threads == 0)
+    s.search_threads =
+        b.embedded ? std::clamp<std::size_t>(2 * std::max(1u, std::thread::hardware_concurrency()), 2, 64)
+                   : kClusterSearchThreads;
   s.max_pending = static_cast<std::size_t>(config.integer("max_pending"));
   s.user_cookie = config.str("user_cookie");
   s.user_header = config.str("user_header");

@@ -31,7 +31,7 @@ struct Settings {
   QueryLimits limits;
   std::size_t home_listings = 6;
   double visits_missing = 0;
-  std::size_t search_threads = 4;
+  std::size_t search_threads = 4;  ///< load_settings() resolves the option's 0 (automatic)
   std::size_t max_pending = 256;
   std::string user_cookie = "sluice_uid";
   std::string user_header = "X-User-Id";
