@@ -182,8 +182,9 @@ class Sluice:
         if not self.alive():
             raise TestFailure("%s exited with %s:\n%s" % (self.name, self.proc.returncode, self.log_tail()))
 
-    def metric(self, name):
-        """Sum of every sample of metric @name on /metrics (None while the endpoint is not up)."""
+    def metric(self, name, labels=None):
+        """Sum of every sample of metric @name on /metrics whose labels include @labels (a dict; all
+        samples when None); None while the endpoint is not up."""
         import urllib.request
         try:
             with urllib.request.urlopen("http://%s/metrics" % self.admin, timeout=2) as r:
@@ -193,6 +194,8 @@ class Sluice:
         total = 0.0
         for line in text.splitlines():
             if line.startswith(name + "{") or line.startswith(name + " "):
+                if labels and not all('%s="%s"' % kv in line for kv in labels.items()):
+                    continue
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
