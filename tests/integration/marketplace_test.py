@@ -25,6 +25,9 @@ from srp_checks import Client  # noqa: E402
 
 NEW = {"id": 9001, "title": "Zanzibar hammock, barely used",
        "description": "A hammock from Zanzibar for two, with its straps"}
+# Views of the second listing: its log1p(visits) well over twice the first's (1 view), whichever
+# logarithm and whatever the backend's term statistics.
+VIEWS = 6
 OTHER = {"id": 9002, "title": "Zanzibar spice box", "description": "Wooden box of spices from Zanzibar"}
 
 
@@ -89,21 +92,21 @@ def story(env, backend, extra, sample, sample_count):
         check(status == 200, "second listing: %d %s" % (status, body))
         wait_until(lambda: total("q=zanzibar") == 2, 15, "both zanzibar listings searchable")
 
-        # Views of 9002 (the less relevant for "hammock zanzibar" ... but viewed): hot puts it first.
+        # Views of 9002 (less relevant for "zanzibar hammock", but viewed more): hot puts it first.
         relevant = [h["id"] for h in page.api("q=zanzibar+hammock")["hits"]]
         check(relevant[:1] == ["9001"], "by relevance the hammock is first: %s" % relevant)
-        for i in range(3):
+        for i in range(VIEWS):
             status, _, _ = page.get("/item/9002", headers={"Cookie": "sluice_uid=buyer-000%d" % i})
             check(status == 200, "item page: %d" % status)
         status, _, _ = page.get("/item/9001", headers={"Cookie": "sluice_uid=buyer-0000"})
         check(status == 200, "item page: %d" % status)
-        wait_until(lambda: (item(9002) or {}).get("visits") == 3 and (item(9001) or {}).get("visits") == 1, 30,
+        wait_until(lambda: (item(9002) or {}).get("visits") == VIEWS and (item(9001) or {}).get("visits") == 1, 30,
                    "visits counted once the window closes")
         wait_until(lambda: [h["id"] for h in page.api("q=zanzibar+hammock&sort=hot")["hits"]][:1] == ["9002"], 15,
                    "sort=hot to put the viewed listing first")
-        wait_until(lambda: len(read_lines(access_log)) == 4, 15, "4 access-log lines")
+        wait_until(lambda: len(read_lines(access_log)) == VIEWS + 1, 15, "an access-log line per view")
         lines = sorted(read_lines(access_log))
-        check(lines == sorted(["buyer-0000\t9002", "buyer-0001\t9002", "buyer-0002\t9002", "buyer-0000\t9001"]),
+        check(lines == sorted(["buyer-000%d\t9002" % i for i in range(VIEWS)] + ["buyer-0000\t9001"]),
               "the access log: %s" % lines)
         check(daemon.dead_letters("listings") == [], "no listing dead-lettered")
         check(daemon.stop() == 0, "clean stop:\n%s" % daemon.log_tail())
