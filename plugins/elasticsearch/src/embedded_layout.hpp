@@ -61,18 +61,6 @@ inline double length_of_byte(int b) {
                                               : kFreeLengths + long_of_int4(b - kFreeLengths));
 }
 
-/** The text of field @p name of @p doc: a string, or the strings of an array joined by spaces. */
-inline std::string text_field(const Json& doc, const char* name) {
-  auto it = doc.find(name);
-  if (it == doc.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  std::string out;
-  if (it->is_array())
-    for (const Json& v : *it)
-      if (v.is_string()) out += (out.empty() ? "" : " ") + v.get<std::string>();
-  return out;
-}
-
 /** Runs @p f, turning Xapian's errors (which are no std::exception) into std::runtime_error. */
 template <typename F>
 auto xapian_call(const std::string& name, F&& f) -> decltype(f()) {

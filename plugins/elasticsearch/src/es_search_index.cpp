@@ -24,18 +24,6 @@ std::string dump(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-/** The text of field @p name of @p doc, as the embedded index reads it (a string or strings). */
-std::string text_field(const Json& doc, const char* name) {
-  auto it = doc.find(name);
-  if (it == doc.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  std::string out;
-  if (it->is_array())
-    for (const Json& v : *it)
-      if (v.is_string()) out += (out.empty() ? "" : " ") + v.get<std::string>();
-  return out;
-}
-
 /** The first highlight fragment of @p field in @p hit, if the server gave one. */
 std::optional<std::string> fragment(const Json& hit, const char* field) {
   auto h = hit.find("highlight");

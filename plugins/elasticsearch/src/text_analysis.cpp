@@ -296,4 +296,15 @@ std::string highlight(std::string_view text, const std::vector<std::string>& ter
   return out;
 }
 
+std::string text_field(const Json& doc, const char* name) {
+  auto it = doc.find(name);
+  if (it == doc.end()) return {};
+  if (it->is_string()) return it->get<std::string>();
+  std::string out;
+  if (it->is_array())
+    for (const Json& v : *it)
+      if (v.is_string()) out += (out.empty() ? "" : " ") + v.get<std::string>();
+  return out;
+}
+
 }  // namespace sluice::elasticsearch

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <sluice/event.hpp>
+
 namespace sluice::elasticsearch {
 
 /** One term of a text, with the bytes of the text it came from. */
@@ -35,5 +37,9 @@ std::vector<std::string> terms_of(std::string_view text);
  */
 std::string highlight(std::string_view text, const std::vector<std::string>& terms, const std::string& pre,
                       const std::string& post, std::size_t max_bytes = 0);
+
+/** The text of field @p name of @p doc, as both indexes read it: a string, or the strings of an array joined
+ * by spaces. */
+std::string text_field(const Json& doc, const char* name);
 
 }  // namespace sluice::elasticsearch
