@@ -36,6 +36,9 @@ root, listing = sys.argv[1], json.load(open(sys.argv[2]))
 assert {"kafka", "elasticsearch", "aggregate", "http"} <= {p["name"] for p in listing}
 assert all(p["library"].startswith(root + "/usr/lib/sluice/plugins/") for p in listing if p.get("library"))
 PY
-root/usr/bin/sluice validate root/usr/share/sluice/pipelines/*.yaml >validate.txt 2>&1 ||
-  fail "validate of the packaged pipelines: $(cat validate.txt)"
+# One file at a time: marketplace.yaml holds the other files' pipelines (same names) in one daemon.
+: >validate.txt
+for f in root/usr/share/sluice/pipelines/*.yaml; do
+  root/usr/bin/sluice validate "$f" >>validate.txt 2>&1 || fail "validate of the packaged $(basename "$f"): $(cat validate.txt)"
+done
 echo "ok: $(basename "$deb"): $(wc -l <contents.txt) entries; $(cat validate.txt)"
