@@ -103,6 +103,28 @@ TEST(DeadLetterFile, AppendsAcrossReopen) {
   EXPECT_EQ(records(path)[0]["offset"], 2);
 }
 
+TEST(DeadLetterFile, APartialRecordLeftByAKilledProcessIsCut) {
+  TempDir dir;
+  const std::string path = dir.path() + "/p.jsonl";
+  {
+    DeadLetterFile file(path, "p");
+    Batch a;
+    a.push_back(kafka_event("{}", 1));
+    ASSERT_EQ(file.write(a).outcome, Outcome::Ok);
+    EXPECT_EQ(file.cut_bytes(), 0u);
+  }
+  std::ofstream(path, std::ios::app) << R"({"time":"2026-12-02T10:00:00.000Z","pipel)";  // torn by kill -9
+  DeadLetterFile file(path, "p");
+  EXPECT_EQ(file.cut_bytes(), 41u);
+  Batch b;
+  b.push_back(kafka_event("{}", 2));
+  ASSERT_EQ(file.write(b).outcome, Outcome::Ok);
+  const auto got = records(path);  // each line parses: nothing fused
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]["offset"], 1);
+  EXPECT_EQ(got[1]["offset"], 2);
+}
+
 TEST(DeadLetterFile, AFullDiskIsRetryNeverOk) {
   DeadLetterFile file("/dev/full", "p");
   Batch batch;

@@ -77,10 +77,14 @@ void DeadLetterFile::open() {
   std::error_code ec;
   fs::create_directories(file.parent_path(), ec);
   const bool existed = ::access(path_.c_str(), F_OK) == 0;
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd_ < 0)
     throw std::runtime_error("cannot open the dead-letter file '" + path_ + "': " + errno_text(errno) +
                              (ec ? " (creating its directory: " + ec.message() + ")" : std::string()));
+  // A record torn by a kill -9 mid-write was never acknowledged: cut it, so the next one
+  // does not fuse with it.
+  std::size_t cut = 0;
+  if (existed && cut_partial_line(fd_, cut, true) == 0) cut_bytes_ += cut;
   if (!existed) {
     // The new directory entry is durable only once its directory is synced.
     const int dir = ::open(file.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

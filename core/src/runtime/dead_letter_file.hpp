@@ -3,6 +3,7 @@
 // JSON-lines file under the data directory. A dead-lettered event lets its
 // source move past it (the Kafka offset is stored), so its record must be on
 // disk first: each write is fsynced before it is acknowledged.
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
 #include <string>
@@ -36,6 +37,8 @@ class DeadLetterFile final : public Sink {
   /** SIGHUP: the file may have been rotated away; the next write opens the path anew. */
   void reopen() override;
   const std::string& path() const noexcept { return path_; }
+  /** Bytes of partial records (left by a killed process) cut from the end of the file when it was opened. */
+  std::size_t cut_bytes() const noexcept { return cut_bytes_; }
 
  private:
   void open();
@@ -46,6 +49,7 @@ class DeadLetterFile final : public Sink {
   int fd_ = -1;
   std::int64_t undo_to_ = -1;  // see append_whole()
   std::string buf_;
+  std::size_t cut_bytes_ = 0;
 };
 
 }  // namespace sluice::core

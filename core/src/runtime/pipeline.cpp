@@ -223,6 +223,9 @@ void Pipeline::build_default_dead_letter() {
   c.id = spec_.name + ".dead_letter.default";
   const std::string path = default_dead_letter_path(deps_.data_dir, spec_.name);
   auto file = std::make_shared<DeadLetterFile>(path, spec_.name);
+  if (file->cut_bytes() > 0)
+    log_->warn("the dead-letter file ", path, " ended in a partial record (", file->cut_bytes(),
+               " bytes, left by a process killed while writing): cut; its event is dead-lettered again");
   dlq_ = std::make_unique<SinkSlot>();
   build_sink(*dlq_, c, true, std::move(file));
   log_->info("no dead_letter: declared; events that cannot be delivered are recorded in ", path);

@@ -178,11 +178,23 @@ void FileSink::open(OpenFile& f) {
   const fs::path parent = fs::path(f.path).parent_path();
   if (!parent.empty()) fs::create_directories(parent, ec);
   const bool existed = ::access(f.path.c_str(), F_OK) == 0;
-  f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  // Read access too, for cut_partial_line(); a file we may only write to is still appended to.
+  f.fd = ::open(f.path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (f.fd < 0 && errno == EACCES) f.fd = ::open(f.path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (f.fd < 0) {
     const int err = errno;
     throw std::runtime_error("file sink: cannot open '" + f.path + "' for writing: " + std::strerror(err) +
                              (ec ? " (creating its directory: " + ec.message() + ")" : std::string()));
+  }
+  // A process killed in the middle of a write leaves a line without its newline, never
+  // acknowledged (it is delivered again): cut it, or the next line fuses with it.
+  std::size_t cut = 0;
+  if (existed) {
+    if (const int err = cut_partial_line(f.fd, cut, fsync_ == Fsync::Batch))
+      ctx_.log().warn("'", f.path, "' ends in a partial line that could not be cut: ", std::strerror(err));
+    else if (cut > 0)
+      ctx_.log().warn("'", f.path, "' ended in a partial line (", cut,
+                      " bytes, left by a process killed while writing): cut; its events are delivered again");
   }
   struct stat st {};
   f.size = ::fstat(f.fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;

@@ -285,8 +285,9 @@ class FakeMetrics : public Metrics {
 
 class FakeLogger : public Logger {
  public:
-  bool enabled(LogLevel) const noexcept override { return false; }
-  void write(LogLevel, std::string_view) override {}
+  bool enabled(LogLevel level) const noexcept override { return level >= LogLevel::Warn; }
+  void write(LogLevel, std::string_view line) override { lines.emplace_back(line); }
+  std::vector<std::string> lines;  ///< warnings and errors
 };
 
 class FakeContext : public PluginContext {
@@ -294,6 +295,7 @@ class FakeContext : public PluginContext {
   const std::string& pipeline() const override { return name_; }
   const std::string& id() const override { return name_; }
   Logger& log() override { return log_; }
+  FakeLogger& logger() { return log_; }
   Metrics& metrics() override { return metrics_; }
   HttpServers& http() override { throw std::logic_error("unused"); }
   const std::string& data_dir() const override { return name_; }
@@ -415,6 +417,38 @@ TEST_F(FileSinkFaults, AShortWriteOnAFullDiskLeavesNoTornLine) {
     ASSERT_EQ(s->write(again).outcome, Outcome::Ok) << fsync;
     EXPECT_EQ(contents(), line(0) + "\n" + line(1) + "\n" + line(2) + "\n" + line(3) + "\n") << fsync;
   }
+}
+
+TEST_F(FileSinkFaults, APartialLineLeftByAKilledProcessIsCutBeforeTheNextLine) {
+  // What a kill -9 in the middle of write(2) leaves: a line without its newline, never
+  // acknowledged. Appending after it would fuse two lines (`2007001\t10002007001\t...`).
+  const std::string long_fragment(10000, 'x');  // longer than one block of the backward scan
+  for (const std::string& fragment : {std::string("2007001\t10"), long_fragment}) {
+    for (const bool first_line : {false, true}) {
+      {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        if (!first_line) out << line(0) << "\n";
+        out << fragment;
+      }
+      ctx.logger().lines.clear();
+      auto s = sink("batch");
+      Batch b = batch_of(1, 2);
+      ASSERT_EQ(s->write(b).outcome, Outcome::Ok);
+      const std::string head = first_line ? "" : line(0) + "\n";
+      EXPECT_EQ(contents(), head + line(1) + "\n" + line(2) + "\n") << fragment.size() << " " << first_line;
+      ASSERT_EQ(ctx.logger().lines.size(), 1u);
+      EXPECT_NE(ctx.logger().lines[0].find("partial line (" + std::to_string(fragment.size()) + " bytes"),
+                std::string::npos)
+          << ctx.logger().lines[0];
+    }
+  }
+  // A file that ends in a whole line is left as it is, with nothing logged.
+  ctx.logger().lines.clear();
+  auto s = sink("never");
+  Batch b = batch_of(3, 1);
+  ASSERT_EQ(s->write(b).outcome, Outcome::Ok);
+  EXPECT_EQ(contents(), line(1) + "\n" + line(2) + "\n" + line(3) + "\n");
+  EXPECT_TRUE(ctx.logger().lines.empty());
 }
 
 }  // namespace
