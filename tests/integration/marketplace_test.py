@@ -7,7 +7,7 @@ node (ES_HOSTS set). On each, as a user would check it:
   JSON is a 400), and the search page finds it within seconds;
 - item pages record page views: the access log gets `user_id<TAB>item_id` lines, the listing's
   `visits` becomes the number of views once the 5 s window closes, and `sort=hot` then puts it
-  first;
+  first; the listing sent again (an edit carrying `visits: 0`) keeps its counted visits;
 - after SIGTERM (exit 0) and a restart on the same data directory the index still has every listing,
   the sample is not put on the topic again, and new views still count (the embedded broker starts
   empty: its offsets start again at 0, under the index's record of the offsets already applied).
@@ -104,6 +104,12 @@ def story(env, backend, extra, sample, sample_count):
                    "visits counted once the window closes")
         wait_until(lambda: [h["id"] for h in page.api("q=zanzibar+hammock&sort=hot")["hits"]][:1] == ["9002"], 15,
                    "sort=hot to put the viewed listing first")
+        # The seller edits 9002 and the listing carries a visits of 0: the title changes, the count stays.
+        edited = dict(OTHER, title="Zanzibar spice box, carved", visits=0)
+        status, body = post(ingest, "/listings", json.dumps(edited))
+        check(status == 200, "the edited listing: %d %s" % (status, body))
+        wait_until(lambda: (item(9002) or {}).get("title") == edited["title"], 15, "the edit indexed")
+        check(item(9002).get("visits") == VIEWS, "the edit reset the counted visits: %s" % item(9002))
         wait_until(lambda: len(read_lines(access_log)) == VIEWS + 1, 15, "an access-log line per view")
         lines = sorted(read_lines(access_log))
         check(lines == sorted(["buyer-000%d\t9002" % i for i in range(VIEWS)] + ["buyer-0000\t9001"]),

@@ -155,10 +155,21 @@ bool BulkEncoder::encode(const Event& event, std::string& out, std::string& why)
         ok = document(event, out, why);
         break;
       case Action::Update:
-      case Action::Upsert:
         out += "{\"doc\":";
         ok = document(event, out, why);
-        out += s_.action == Action::Upsert ? ",\"doc_as_upsert\":true}" : "}";
+        out += "}";
+        break;
+      case Action::Upsert:
+        out += "{\"doc\":";
+        if (s_.create_only.empty()) {
+          ok = document(event, out, why);
+          out += ",\"doc_as_upsert\":true}";
+        } else {  // the existing document keeps its create_only fields; a new one gets them
+          ok = document(event, out, why, true);
+          out += ",\"upsert\":";
+          ok = ok && document(event, out, why);
+          out += "}";
+        }
         break;
       case Action::Script:
         ok = script_body(event, out, why);
@@ -214,8 +225,8 @@ bool BulkEncoder::action_line(const Event& event, std::string& out, std::string&
   return true;
 }
 
-bool BulkEncoder::document(const Event& event, std::string& out, std::string& why) const {
-  if (!s_.document && s_.exclude.empty()) {
+bool BulkEncoder::document(const Event& event, std::string& out, std::string& why, bool update) const {
+  if (!s_.document && s_.exclude.empty() && !update) {
     // The fast path: the payload's own bytes, when they are one line of JSON (encode() checked that
     // it is a JSON object).
     const std::string& payload = event.payload();
@@ -243,6 +254,8 @@ bool BulkEncoder::document(const Event& event, std::string& out, std::string& wh
     return false;
   }
   for (const FieldPath& f : s_.exclude) erase_path(doc, f.text());
+  if (update)
+    for (const FieldPath& f : s_.create_only) erase_path(doc, f.text());
   append_dump(out, doc);
   return true;
 }

@@ -25,8 +25,9 @@ class BulkEncoder {
 
  private:
   bool action_line(const Event& event, std::string& out, std::string& why) const;
-  /** The document to write, as compact JSON on one line. */
-  bool document(const Event& event, std::string& out, std::string& why) const;
+  /** The document to write, as compact JSON on one line; for @p update (upsert's `doc`) without create_only.
+   */
+  bool document(const Event& event, std::string& out, std::string& why, bool update = false) const;
   bool script_body(const Event& event, std::string& out, std::string& why) const;
   bool increment_body(const Event& event, std::string& out, std::string& why) const;
   const Settings& s_;

@@ -53,7 +53,14 @@ std::pair<Outcome, std::string> apply(SearchIndex& index, Action action, std::st
       r = index.update(id, body.value("doc", Json::object()));
       break;
     case Action::Upsert:
-      r = index.upsert(id, body.value("doc", Json::object()));
+      if (body.contains("upsert")) {  // create_only: the existing document keeps those fields
+        r = index.update(id, body.value("doc", Json::object()));
+        if (r == IndexResult::Missing) r = index.create(id, body["upsert"]);
+        if (r == IndexResult::Exists)
+          r = index.update(id, body.value("doc", Json::object()));  // created since
+      } else {
+        r = index.upsert(id, body.value("doc", Json::object()));
+      }
       break;
     case Action::Delete:
       r = index.remove(id);

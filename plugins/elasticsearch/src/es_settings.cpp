@@ -198,6 +198,12 @@ const Schema& sink_schema() {
           .doc("Write this field of the event as the document, instead of the whole event.")
           .option("exclude", OptionType::StringList)
           .doc("Fields left out of the document (`meta` is never written).")
+          .option("create_only", OptionType::StringList)
+          .doc(
+              "action upsert: fields written when the document is created, and left as they are when it "
+              "already exists (the bulk item's `upsert` holds them, its `doc` does not). For a value that "
+              "another pipeline keeps up to date: an initial `visits` in a listing must not reset the "
+              "counted one when the listing is sent again.")
           .option("retry_on_conflict", OptionType::Int)
           .def("3")
           .range(0, 100)
@@ -279,6 +285,10 @@ void check_sink(const Config& config, ConfigIssues& issues) {
     issues.error(config, "pipeline", "the pipeline name is empty");
   if (a == Action::Delete && (config.has("document") || config.has("exclude")))
     issues.error(config, config.has("document") ? "document" : "exclude", "delete writes no document");
+  if (config.has("create_only") && a != Action::Upsert)
+    issues.error(config, "create_only",
+                 "create_only is for action upsert (the other actions create, or update, "
+                 "never both)");
 
   if (a == Action::Script) {
     if (!has_script(config)) {
@@ -372,6 +382,13 @@ Settings load_settings(const Config& config) {
       auto path = FieldPath::parse(f, &error);
       if (!path) throw std::runtime_error(config.where("exclude") + ": exclude: " + error);
       if (!path->is_meta()) s.exclude.push_back(*path);
+    }
+  if (config.has("create_only"))
+    for (const std::string& f : config.strings("create_only")) {
+      std::string error;
+      auto path = FieldPath::parse(f, &error);
+      if (!path) throw std::runtime_error(config.where("create_only") + ": create_only: " + error);
+      if (!path->is_meta()) s.create_only.push_back(*path);
     }
   s.retry_on_conflict = static_cast<int>(config.integer("retry_on_conflict"));
   if (has_script(config)) {

@@ -51,6 +51,7 @@ struct Settings {
   std::string version_type;
   std::optional<FieldPath> document;  ///< the body is this field; the whole event when unset
   std::vector<FieldPath> exclude;
+  std::vector<FieldPath> create_only;  ///< upsert: in `upsert` (the created document), not in `doc`
   int retry_on_conflict = 3;
   ScriptSettings script;
   bool upsert_document = false;  ///< script: insert the document when missing

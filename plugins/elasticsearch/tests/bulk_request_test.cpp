@@ -106,6 +106,18 @@ TEST(BulkRequest, UpdateAndUpsert) {
   EXPECT_EQ(l[1], Json::parse(R"({"doc":{"id":"x","title":"t"},"doc_as_upsert":true})"));
 }
 
+TEST(BulkRequest, UpsertWithCreateOnlyFieldsSplitsDocAndUpsert) {
+  es::Settings s = base(es::Action::Upsert);
+  s.create_only = {field("visits"), field("stats.first_seen")};
+  const Event e(R"({"id":"x","title":"t","visits":70,"stats":{"first_seen":1,"n":2}})");
+  const auto l = lines(s, e);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[1],
+            Json::parse(R"({"doc":{"id":"x","title":"t","stats":{"n":2}},)"
+                        R"("upsert":{"id":"x","title":"t","visits":70,"stats":{"first_seen":1,"n":2}}})"));
+  EXPECT_FALSE(l[1].contains("doc_as_upsert"));
+}
+
 TEST(BulkRequest, DeleteHasNoSourceLine) {
   const auto l = lines(base(es::Action::Delete), Event(R"({"id":"x"})"));
   ASSERT_EQ(l.size(), 1u);

@@ -2,9 +2,11 @@
 // durability across reopening, the lock, and BM25 / hot searches with highlights and paging.
 #include "embedded_index.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -253,4 +255,45 @@ TEST_F(EmbeddedIndexTest, FieldStatisticsFollowEveryWriteAndSurviveReopening) {
   }
   a = es::EmbeddedIndex::acquire(log_, a_dir.string(), "listings");
   for (const char* q : {"bike", "sofa", "a gray city"}) EXPECT_EQ(scores(*a, q), scores(*b, q)) << q;
+}
+
+TEST_F(EmbeddedIndexTest, ParallelSearchesFollowAWriterThatCommits) {
+  // The search page's threads on the committed revisions' readers while the sink writes and
+  // commits (each commit makes readers reopen; two commits during one search make it start again).
+  auto idx = open();
+  constexpr int kDocs = 600;
+  constexpr int kPerCommit = 20;
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0};
+  std::vector<std::string> failures(4);
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t)
+    readers.emplace_back([&, t] {
+      std::uint64_t last = 0;
+      while (!done.load()) {
+        const auto r = idx->search(
+            SearchRequest{.text = "lamp", .sort = t % 2 ? SearchSort::Hot : SearchSort::Relevance});
+        searches.fetch_add(1);
+        if (r.total < last)
+          failures[t] = "total went back from " + std::to_string(last) + " to " + std::to_string(r.total);
+        last = r.total;
+        for (const auto& h : r.hits)
+          if (h.source.value("title", "") != "brass lamp " + h.id)
+            failures[t] = "hit " + h.id + ": " + h.source.dump();
+      }
+    });
+  for (int i = 0; i < kDocs; ++i) {
+    idx->index(std::to_string(i), Json{{"title", "brass lamp " + std::to_string(i)}, {"visits", i}});
+    if ((i + 1) % kPerCommit == 0) idx->commit();
+  }
+  // Every reader has searched the last revision at least once more.
+  const int after = searches.load();
+  while (searches.load() < after + 8) std::this_thread::yield();
+  done = true;
+  for (auto& r : readers) r.join();
+  for (const auto& f : failures) EXPECT_EQ(f, "");
+  EXPECT_EQ(idx->search(SearchRequest{.text = "lamp"}).total, static_cast<std::uint64_t>(kDocs));
+  const auto hot = idx->search(SearchRequest{.text = "lamp", .sort = SearchSort::Hot, .size = 1});
+  ASSERT_EQ(hot.hits.size(), 1u);
+  EXPECT_EQ(hot.hits[0].id, std::to_string(kDocs - 1));
 }

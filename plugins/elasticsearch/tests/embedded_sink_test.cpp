@@ -105,6 +105,18 @@ TEST(EmbeddedSink, EachActionOnOneIndex) {
   EXPECT_TRUE(found);
 }
 
+TEST(EmbeddedSink, UpsertKeepsTheCreateOnlyFieldsOfAnExistingDocument) {
+  sluice::testing::Harness h({SLUICE_TEST_PLUGIN_DIR});
+  EXPECT_EQ(run(h, "        id: '{id}'\n        action: upsert\n        create_only: [visits]\n",
+                {R"({"id":1,"title":"lamp","visits":70})", R"({"id":1,"title":"brass lamp","visits":0})",
+                 R"({"id":2,"title":"chair"})"}),
+            (Acks{D, D, D}));
+  auto docs = on_disk(h);
+  EXPECT_EQ(docs["1"],
+            (Json{{"id", 1}, {"title", "brass lamp"}, {"visits", 70}}));  // sent again: visits kept
+  EXPECT_EQ(docs["2"], (Json{{"id", 2}, {"title", "chair"}}));
+}
+
 TEST(EmbeddedSink, AReplayedIncrementIsNotAppliedTwice) {
   sluice::testing::Harness h({SLUICE_TEST_PLUGIN_DIR});
   const std::string options =

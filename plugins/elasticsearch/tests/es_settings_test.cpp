@@ -43,6 +43,8 @@ TEST(ElasticsearchSettings, CrossFieldRules) {
   expect_refused("        index: i\n        version: meta.offset\n", "external versioning needs `id`");
   expect_refused("        index: i\n        id: '{id}'\n        action: upsert\n        version: v\n",
                  "the update API refuses it");
+  expect_refused("        index: i\n        id: '{id}'\n        action: index\n        create_only: [visits]\n",
+                 "create_only is for action upsert");
   expect_refused("        index: i\n        id: '{id}'\n        action: script\n",
                  "action script needs `script`");
   expect_refused(
