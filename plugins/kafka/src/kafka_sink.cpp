@@ -141,6 +141,15 @@ const Schema& KafkaSink::schema() {
           .option("idempotence", OptionType::Bool)
           .def("true")
           .doc("enable.idempotence: no duplicates from librdkafka's own retries, order kept.")
+          .option("concurrency", OptionType::Int)
+          .def("5")
+          .range(1, 1024)
+          .doc(
+              "Writes in flight (the runtime key, with this sink's own default): each write's delivery "
+              "reports take a round trip, so one at a time leaves the broker idle in between. Order per "
+              "partition holds (one thread produces, and the idempotent producer keeps order across its own "
+              "retries); only a write that librdkafka gave up on (`message_timeout`) and the core retries "
+              "can land after later writes. 1: strict order across such failures too.")
           .option("message_timeout", OptionType::Duration)
           .def("30s")
           .range(1, 3600000)

@@ -1,6 +1,8 @@
 // Sink `kafka` against a 3-broker mock cluster: what it produces is read back
 // by a plain librdkafka consumer; acknowledgements follow delivery reports.
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -67,6 +69,38 @@ TEST(KafkaSink, ProducedMessagesReadBackWithKeyHeadersAndPayload) {
     keys.insert(*r.key);
   }
   EXPECT_EQ(keys.size(), static_cast<std::size_t>(n)) << "each message exactly once";
+}
+
+TEST(KafkaSink, FiveWritesInFlightByDefaultWithOrderKeptPerPartition) {
+  MockCluster cluster(3);
+  const std::string topic = unique_name("sink-in-flight");
+  cluster.create_topic(topic, 4);
+  constexpr int n = 6000;
+  std::vector<std::string> docs;
+  for (int i = 0; i < n; ++i)
+    docs.push_back(R"({"user_id":"u)" + std::to_string(i % 40) + R"(","item_id":)" + std::to_string(i) + "}");
+  for (const std::string concurrency : {"", "        concurrency: 1\n"}) {
+    testing::Harness h;
+    // 60 writes of 100 events: many in flight at once.
+    h.start(sink_pipeline(cluster.bootstrap(), topic, "        batch_max_events: 100\n" + concurrency));
+    EXPECT_EQ(h.status()["pipelines"][0]["sinks"][0]["concurrency"], concurrency.empty() ? 5 : 1);
+    h.inject_json("in", docs);
+    ASSERT_TRUE(h.wait_idle(20s));
+    const auto statuses = h.ack_statuses("in");
+    EXPECT_EQ(std::count(statuses.begin(), statuses.end(), AckStatus::Delivered), n);
+    h.stop();
+  }
+  // Each partition holds its events in the order they were injected (item_id grows), twice over.
+  const auto records = consume(cluster.bootstrap(), topic, 2 * n);
+  ASSERT_EQ(records.size(), static_cast<std::size_t>(2 * n));
+  std::map<std::int32_t, std::vector<int>> items;
+  for (const auto& r : records) items[r.partition].push_back(Json::parse(r.value)["item_id"].get<int>());
+  for (const auto& [partition, seq] : items) {
+    const auto restart = std::adjacent_find(seq.begin(), seq.end(), std::greater<int>());
+    ASSERT_NE(restart, seq.end()) << "partition " << partition << ": the second run's events are there";
+    EXPECT_TRUE(std::is_sorted(seq.begin(), restart + 1)) << "partition " << partition;
+    EXPECT_TRUE(std::is_sorted(restart + 1, seq.end())) << "partition " << partition;
+  }
 }
 
 TEST(KafkaSink, NoAckBeforeDeliveryWhileLeaderIsDownAndNothingLostAfter) {
