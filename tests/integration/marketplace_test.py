@@ -4,7 +4,7 @@ on the embedded broker, once on the embedded index (ES_HOSTS unset) and once on 
 node (ES_HOSTS set). On each, as a user would check it:
 - the shipped sample listings become searchable (the search page's total), put on the topic once;
 - `POST /listings` is answered once Kafka has the listing (200, the seed's body; a body that is not
-  JSON is a 400), and the search page finds it within seconds;
+  JSON, or has no id, is a 400), and the search page finds it within seconds;
 - item pages record page views: the access log gets `user_id<TAB>item_id` lines, the listing's
   `visits` becomes the number of views once the 5 s window closes, and `sort=hot` then puts it
   first; the listing sent again (an edit carrying `visits: 0`) keeps its counted visits;
@@ -86,6 +86,8 @@ def story(env, backend, extra, sample, sample_count):
         check(status == 200 and json.loads(body) == {"success": True}, "POST /listings: %d %s" % (status, body))
         status, body = post(ingest, "/listings", '{"id": 1, "title": ')
         check(status == 400, "a listing that is not JSON: %d %s" % (status, body))
+        status, body = post(ingest, "/listings", '{"title": "no id"}')
+        check(status == 400 and "'id' is required" in body, "a listing without an id: %d %s" % (status, body))
         wait_until(lambda: [h["id"] for h in page.api("q=zanzibar")["hits"]] == ["9001"], 15,
                    "the posted listing found by the search page")
         status, body = post(ingest, "/listings", json.dumps(OTHER))

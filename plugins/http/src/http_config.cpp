@@ -104,6 +104,11 @@ void HttpSource::check(const Config& config, ConfigIssues& issues) {
       continue;
     }
     if (rc.has("auth")) check_auth(rc.child("auth"), issues);
+    if (rc.has("required"))
+      for (const std::string& f : rc.strings("required")) {
+        std::string error;
+        if (!FieldPath::parse(f, &error)) issues.error(rc, "required", "'" + f + "': " + error);
+      }
     const std::string route = rc.str("method") + " " + route_pattern(path);
     if (!routes.insert(route).second) {
       issues.error(rc, "path",

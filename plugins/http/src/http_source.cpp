@@ -47,6 +47,7 @@ struct Route {
   Auth auth;
   /** Nothing is added to the body: the client's JSON object goes through byte for byte. */
   bool pass_through = false;
+  std::vector<FieldPath> required;
 };
 
 struct Cors {
@@ -104,6 +105,11 @@ const Schema& route_schema() {
               "Accept]`), or `[\"*\"]` for all, named as the client sent them. Every request header is also "
               "in "
               "`meta.header.<name>` for templates.")
+          .option("required", OptionType::StringList)
+          .doc(
+              "Fields every event of this route must carry (field paths, e.g. `[id]`): a request with an "
+              "event where one is absent, null or an empty string is answered 400 naming it, and none of "
+              "its events enters the pipeline (rather than failing later in a sink, after a 200).")
           .option("status", OptionType::Int)
           .def("200")
           .range(200, 299)
@@ -471,6 +477,7 @@ void Shared::handle(const Route& route, Poco::Net::HTTPServerRequest& req, Poco:
       decorate(batch.back());
     }
   }
+  if (!route.required.empty() && !has_required(batch, route.required, error)) return fail(res, 400, error);
   const std::size_t n = batch.size();
 
   std::shared_ptr<Pending> pending;
@@ -731,6 +738,13 @@ HttpSource::HttpSource(PluginContext& ctx, const Config& config)
     }
     bool has_params = r->path.find('{') != std::string::npos;
     r->pass_through = r->fields.empty() && r->query.empty() && r->headers.empty() && !has_params;
+    if (rc.has("required"))
+      for (const std::string& f : rc.strings("required")) {
+        std::string why;
+        auto path = FieldPath::parse(f, &why);
+        if (!path) throw std::runtime_error(rc.where("required") + ": required: " + why);
+        r->required.push_back(std::move(*path));
+      }
     r->status = static_cast<int>(rc.integer("status"));
     r->response = rc.str("response");
     if (rc.has("content_type")) {

@@ -112,6 +112,21 @@ bool is_single_object(const std::string& body, std::string& error) {
   return parse_object(t, ignored, error, "");
 }
 
+bool has_required(const Batch& batch, const std::vector<FieldPath>& fields, std::string& error) {
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    for (const FieldPath& f : fields) {
+      const std::optional<Json> v = f.get(batch[i]);  // the events are valid JSON objects by now
+      if (v && !v->is_null() && !(v->is_string() && v->get_ref<const std::string&>().empty())) continue;
+      error = "field '" + f.text() + "' is required" +
+              (batch.size() > 1 ? " (missing in event " + std::to_string(i + 1) + " of " +
+                                      std::to_string(batch.size()) + ")"
+                                : std::string()) +
+              (v ? (v->is_null() ? ": it is null" : ": it is empty") : std::string());
+      return false;
+    }
+  return true;
+}
+
 bool content_type_allowed(BodyMode mode, const std::string& content_type) {
   if (mode == BodyMode::None) return true;
   std::string type = content_type.substr(0, content_type.find(';'));

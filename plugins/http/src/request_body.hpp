@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <sluice/event.hpp>
+#include <sluice/template.hpp>
 
 namespace sluice::http_source {
 
@@ -33,6 +34,12 @@ bool parse_objects(BodyMode mode, const std::string& body, std::vector<Json>& ou
  * pass-through path calls it once Event::validate() refused the body, for the message.
  */
 bool is_single_object(const std::string& body, std::string& error);
+
+/**
+ * True when every event of @p batch has each of @p fields, present and neither null nor an empty
+ * string; otherwise @p error names the first field missing (and which event, when there are several).
+ */
+bool has_required(const Batch& batch, const std::vector<FieldPath>& fields, std::string& error);
 
 /** Content-Type check for routes with a body: JSON types, NDJSON types, or none at all. */
 bool content_type_allowed(BodyMode mode, const std::string& content_type);

@@ -113,6 +113,33 @@ TEST(HttpSource, MalformedOrWrongShapeIs400AndEmitsNothing) {
   EXPECT_EQ(got[1].fields()["n"], 2);
 }
 
+TEST(HttpSource, AnEventWithoutARequiredFieldIs400AndEmitsNothing) {
+  Harness h;
+  const int port = free_port();
+  h.start(pipeline(port,
+                   "        - {method: POST, path: /listings, required: [id, seller.id]}\n"
+                   "        - {method: POST, path: /batch, body: json_array, required: [id]}\n"));
+  wait_listening(port);
+  const std::pair<std::string, std::string> refused[] = {
+      {R"({"title": "lamp", "seller": {"id": 7}})", "field 'id' is required"},
+      {R"({"id": null, "seller": {"id": 7}})", "field 'id' is required: it is null"},
+      {R"({"id": "", "seller": {"id": 7}})", "field 'id' is required: it is empty"},
+      {R"({"id": 1, "seller": {}})", "field 'seller.id' is required"},
+  };
+  for (const auto& [body, message] : refused) {
+    Reply r = call(port, "POST", "/listings", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(sluice::Json::parse(r.body)["message"], message) << body;
+  }
+  Reply r = call(port, "POST", "/batch", R"([{"id": 1}, {"title": "no id"}])");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(sluice::Json::parse(r.body)["message"], "field 'id' is required (missing in event 2 of 2)");
+  EXPECT_EQ(call(port, "POST", "/listings", R"({"id": 0, "seller": {"id": "s"}})").status, 200);
+  auto got = h.captured("out");
+  ASSERT_EQ(got.size(), 1u);  // only the listing with both fields; nothing of the refused batch
+  EXPECT_EQ(got[0].fields()["id"], 0);
+}
+
 TEST(HttpSource, BodyLimitContentTypeAndUnknownRoutes) {
   Harness h;
   const int port = free_port();
