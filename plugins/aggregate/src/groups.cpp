@@ -36,7 +36,7 @@ void GroupTable::State::reset() {
   is_float = false;
   value = Json();
   has_value = false;
-  distinct.clear();
+  if (distinct) distinct->clear();
 }
 
 GroupTable::Group* GroupTable::Window::find(std::string_view key, std::size_t hash) {
@@ -255,8 +255,9 @@ void GroupTable::update(State& st, const Aggregation& a, const std::optional<Jso
       return;
     case Op::Distinct:
       if (!v) return;
-      if (st.distinct.size() < a.distinct_max)
-        st.distinct.insert(v->dump(-1, ' ', false, Json::error_handler_t::replace));
+      if (!st.distinct) st.distinct = std::make_unique<std::unordered_set<std::string>>();
+      if (st.distinct->size() < a.distinct_max)
+        st.distinct->insert(v->dump(-1, ' ', false, Json::error_handler_t::replace));
       return;
   }
 }
@@ -294,7 +295,7 @@ Event GroupTable::emit(std::int64_t start, Group& g) const {
           text += st.has_value ? st.value.dump(-1, ' ', false, Json::error_handler_t::replace) : "null";
           break;
         case Op::Distinct:
-          text += std::to_string(st.distinct.size());
+          text += std::to_string(st.distinct_count());
           break;
       }
     }
@@ -345,7 +346,7 @@ void GroupTable::build_fields(std::int64_t start, Group& g, Event& out) const {
         r = st.has_value ? st.value : Json();
         break;
       case Op::Distinct:
-        r = st.distinct.size();
+        r = st.distinct_count();
         break;
     }
     a.target.set(out, std::move(r));
