@@ -1,6 +1,6 @@
 // The default dead-letter file: what a record holds, and that a write is Ok only once durable.
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <sluice/testing.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -16,21 +16,7 @@ using sluice::Json;
 using sluice::Outcome;
 using sluice::core::DeadLetterFile;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sluice-dlq-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using sluice::testing::TempDir;
 
 std::vector<Json> records(const std::string& path) {
   std::ifstream in(path);

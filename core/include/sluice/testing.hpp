@@ -33,6 +33,23 @@ namespace sluice::testing {
 /** The plugins of the installed prefix (beside an installed libsluice-testing), else the build tree's. */
 std::string default_plugin_dir();
 
+/** A new empty directory under the system's temporary directory, removed with its contents at the end. */
+class TempDir {
+ public:
+  /** Creates `<tmp>/<prefix>-XXXXXX`; throws std::runtime_error when it cannot. */
+  explicit TempDir(const std::string& prefix = "sluice-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const noexcept { return path_; }
+  /** The path of @p name inside the directory (`dir / "logs/access.log"`). */
+  std::string operator/(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
+
 class Harness {
  public:
   /** Loads plugins from @p plugin_dirs (default: the build tree's plugin dir). */

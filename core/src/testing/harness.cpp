@@ -343,14 +343,10 @@ struct Harness::Impl {
   core::MetricsRegistry registry;
   core::HttpServersImpl http;
   Channels channels;
-  std::string data_dir;  // before runtime: removed after it stopped
+  TempDir data_dir{"sluice-harness"};  // before runtime: removed after it stopped
   std::unique_ptr<core::Runtime> runtime;
 
-  ~Impl() {
-    runtime.reset();
-    std::error_code ec;
-    if (!data_dir.empty()) std::filesystem::remove_all(data_dir, ec);
-  }
+  ~Impl() { runtime.reset(); }
 
   std::optional<core::ConfigSet> parse(const std::string& yaml) {
     core::Diagnostics diags;
@@ -379,10 +375,7 @@ Harness::Harness(std::vector<std::string> plugin_dirs) : impl_(std::make_unique<
   impl_->loader.add_builtin(&capture_descriptor());
   core::DaemonSettings settings;
   settings.admin_listen = "off";
-  std::string tmpl = (std::filesystem::temp_directory_path() / "sluice-harness-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("harness: cannot create a data directory in " + tmpl);
-  impl_->data_dir = tmpl;
-  settings.data_dir = impl_->data_dir;
+  settings.data_dir = impl_->data_dir.path();
   impl_->runtime = std::make_unique<core::Runtime>(impl_->loader, impl_->registry, impl_->http, settings);
 }
 
@@ -401,7 +394,7 @@ Harness::~Harness() {
 }
 
 const std::string& Harness::data_dir() const {
-  return impl_->data_dir;
+  return impl_->data_dir.path();
 }
 
 void Harness::add_plugin(const PluginDescriptor* descriptor) {

@@ -1,7 +1,6 @@
 // Source `file` through real pipelines (sluice::testing::Harness): lines and NDJSON, dead
 // letters with file and line number, a finite read that ends, the checkpoint across runs,
 // and with `follow`: appends, truncation, rotation by rename and a file that appears late.
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -22,21 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sluice-file-source-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 void write_file(const std::string& path, const std::string& text, bool append = false) {
   std::ofstream out(path, append ? std::ios::app | std::ios::binary : std::ios::trunc | std::ios::binary);
