@@ -75,7 +75,12 @@ class Harness {
   void inject_json(const std::string& name, const std::vector<std::string>& json_texts);
   /** Ends inject source @p name (a `finite: true` source then returns). */
   void close(const std::string& name);
-  /** Waits until every source has ended and every event is acknowledged; false on timeout. */
+  /**
+   * Waits until every event pushed into an inject source is acknowledged and, when every inject
+   * source is `finite` and closed, until every pipeline has finished; false on timeout. Only inject
+   * sources are waited for: with none (a kafka or generate source alone) it returns true at once,
+   * so wait for what the test checks instead (wait_captured(), a metric).
+   */
   bool wait_idle(std::chrono::milliseconds timeout);
   /** Graceful stop (drain within @p deadline). */
   void stop(std::chrono::milliseconds deadline = std::chrono::milliseconds{5000});
