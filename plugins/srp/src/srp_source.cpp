@@ -15,6 +15,7 @@
 #include "pages.hpp"
 #include "query.hpp"
 #include "srp_config.hpp"
+#include "templates.hpp"
 
 namespace sluice::srp {
 namespace {
@@ -180,6 +181,12 @@ struct Service : std::enable_shared_from_this<Service> {
         pctx.log().info("search index ", settings.backend.index, " answers again");
       }
       return a;
+    } catch (const TemplateTooCostly& e) {  // the operator's web_root, not the index
+      if (log_due(last_error_log_ms)) pctx.log().error("search page: ", e.what());
+      return Answer{500,
+                    "text/plain; charset=utf-8",
+                    std::string("The page's template could not be rendered: ") + e.what() + "\n",
+                    {}};
     } catch (const std::exception& e) {
       backend_errors->inc();
       const std::string why = "search index " + settings.backend.index + ": " + safe_utf8(e.what());

@@ -87,8 +87,26 @@ void append_value(std::string& out, const Json* v, bool escape) {
   out += v->dump();  // numbers and booleans: nothing to escape
 }
 
-void render_nodes(const std::vector<Node>& nodes, std::vector<const Json*>& stack, std::string& out) {
+/** One render's walk: the value stack and what it has cost so far. */
+struct Walk {
+  const std::string& name;
+  std::vector<const Json*> stack;
+  std::string out;
+  std::size_t steps = 0;
+
+  void charge() {
+    if (++steps > kMaxRenderSteps || out.size() > kMaxRenderBytes)
+      throw TemplateTooCostly(name + ": rendering stopped after " + std::to_string(steps) + " steps and " +
+                              std::to_string(out.size()) +
+                              " bytes (sections nested over the same list multiply)");
+  }
+};
+
+void render_nodes(const std::vector<Node>& nodes, Walk& w) {
+  std::vector<const Json*>& stack = w.stack;
+  std::string& out = w.out;
   for (const Node& n : nodes) {
+    w.charge();
     switch (n.kind) {
       case Node::Kind::Text:
         out += n.text;
@@ -103,18 +121,18 @@ void render_nodes(const std::vector<Node>& nodes, std::vector<const Json*>& stac
         if (v->is_array()) {
           for (const Json& element : *v) {
             stack.push_back(&element);
-            render_nodes(n.children, stack, out);
+            render_nodes(n.children, w);
             stack.pop_back();
           }
         } else {
           stack.push_back(v);
-          render_nodes(n.children, stack, out);
+          render_nodes(n.children, w);
           stack.pop_back();
         }
         break;
       }
       case Node::Kind::Inverted:
-        if (!truthy(lookup(stack, n.path))) render_nodes(n.children, stack, out);
+        if (!truthy(lookup(stack, n.path))) render_nodes(n.children, w);
         break;
     }
   }
@@ -214,15 +232,15 @@ std::optional<PageTemplate> PageTemplate::parse(std::string_view text, const std
   if (open.size() > 1) return fail(open.back().line, "section {{#" + open.back().name + "}} is never closed");
   PageTemplate t;
   t.nodes_ = std::move(root);
+  t.name_ = name;
   return t;
 }
 
 std::string PageTemplate::render(const Json& data) const {
-  std::string out;
-  if (!nodes_) return out;
-  std::vector<const Json*> stack{&data};
-  render_nodes(*nodes_, stack, out);
-  return out;
+  if (!nodes_) return {};
+  Walk w{name_, {&data}, {}, 0};
+  render_nodes(*nodes_, w);
+  return std::move(w.out);
 }
 
 }  // namespace sluice::srp

@@ -15,6 +15,7 @@
 // current value itself.
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,17 @@ std::string html_escape(std::string_view text);
 /** Appends html_escape(@p text) to @p out. */
 void append_html_escaped(std::string& out, std::string_view text);
 
+/**
+ * Thrown by PageTemplate::render() when a page would cost more than kMaxRenderSteps steps (text,
+ * values and section iterations) or kMaxRenderBytes bytes: sections nested over one list multiply
+ * (`{{#hits}}` in `{{#hits}}` … is 100^depth on a page of 100 hits).
+ */
+struct TemplateTooCostly : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+inline constexpr std::size_t kMaxRenderSteps = 250'000;
+inline constexpr std::size_t kMaxRenderBytes = 64u << 20;
+
 /** A parsed template. Parse once (at start), render often; thread-safe to render. */
 class PageTemplate {
  public:
@@ -38,13 +50,14 @@ class PageTemplate {
   static std::optional<PageTemplate> parse(std::string_view text, const std::string& name,
                                            std::string& error);
 
-  /** Renders with @p data as the outermost value (usually an object). */
+  /** Renders with @p data as the outermost value (usually an object). Throws TemplateTooCostly. */
   std::string render(const Json& data) const;
 
   struct Node;
 
  private:
   std::shared_ptr<const std::vector<Node>> nodes_;
+  std::string name_;
 };
 
 }  // namespace sluice::srp
