@@ -16,12 +16,9 @@
 using namespace std::chrono_literals;
 using sluice::Config;
 using sluice::OptionType;
-using sluice::PluginKind;
 using sluice::Schema;
 using sluice::SchemaBuilder;
-using sluice::core::ConfigSet;
 using sluice::core::Diagnostics;
-using sluice::core::PluginLoader;
 
 // ---------------------------------------------------------------- durations, sizes, schema
 

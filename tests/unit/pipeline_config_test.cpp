@@ -10,7 +10,6 @@
 #include <fstream>
 
 #include "config/pipeline_config.hpp"
-#include "config/settings.hpp"
 #include "sluice/plugin.hpp"
 
 using namespace std::chrono_literals;

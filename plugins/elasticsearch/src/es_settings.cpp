@@ -376,20 +376,18 @@ Settings load_settings(const Config& config) {
   if (config.has("version")) s.version = field(config, "version");
   s.version_type = config.str("version_type");
   if (config.has("document")) s.document = field(config, "document");
-  if (config.has("exclude"))
-    for (const std::string& f : config.strings("exclude")) {
+  // Field lists; `meta` is never part of the document.
+  auto fields = [&config](const std::string& key, std::vector<FieldPath>& out) {
+    if (!config.has(key)) return;
+    for (const std::string& f : config.strings(key)) {
       std::string error;
       auto path = FieldPath::parse(f, &error);
-      if (!path) throw std::runtime_error(config.where("exclude") + ": exclude: " + error);
-      if (!path->is_meta()) s.exclude.push_back(*path);
+      if (!path) throw std::runtime_error(config.where(key) + ": " + key + ": " + error);
+      if (!path->is_meta()) out.push_back(*path);
     }
-  if (config.has("create_only"))
-    for (const std::string& f : config.strings("create_only")) {
-      std::string error;
-      auto path = FieldPath::parse(f, &error);
-      if (!path) throw std::runtime_error(config.where("create_only") + ": create_only: " + error);
-      if (!path->is_meta()) s.create_only.push_back(*path);
-    }
+  };
+  fields("exclude", s.exclude);
+  fields("create_only", s.create_only);
   s.retry_on_conflict = static_cast<int>(config.integer("retry_on_conflict"));
   if (has_script(config)) {
     const Config sc = config.child("script");
