@@ -106,3 +106,13 @@ TEST(TopScreen, EightyColumnsAFailedPipelineStandsOut) {
   EXPECT_TRUE(sink_row);
   EXPECT_EQ(lines[0].text, "sluice 0.1.0 at 127.0.0.1:9464  up 1m15s  ready  sort: name");
 }
+
+TEST(TopScreen, AnUptimeThatIsNotATimeIsAQuestionMark) {
+  // Found by fuzz_metrics_text: a /status with "uptime_seconds": 1e300 was cast to long (UB).
+  for (const char* uptime : {"1e300", "-5", "1e15"}) {
+    json s = status(0);
+    s["uptime_seconds"] = json::parse(uptime);
+    const auto lines = render(build_snapshot(s, metrics(0, 0, 0), 1.0, nullptr), View{});
+    EXPECT_NE(lines[0].text.find("up ?  ready"), std::string::npos) << uptime << ": " << lines[0].text;
+  }
+}

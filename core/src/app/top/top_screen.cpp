@@ -7,6 +7,8 @@ namespace sluice::app::top {
 namespace {
 
 std::string uptime(double seconds) {
+  // From the daemon's /status, read as any JSON number: NaN, negative or past `long` is not a time.
+  if (!(seconds >= 0 && seconds < 1e15)) return "?";
   const long s = static_cast<long>(seconds);
   char buf[32];
   if (s >= 86400)
